@@ -1,0 +1,109 @@
+"""qonto-async: an asyncio-first, typed, fast SDK for the Qonto Business API.
+
+::
+
+    async with QontoClient(login="acme-1234", secret_key="...") as qonto:
+        invoice = await qonto.client_invoices.get("4d5418bb-...")
+        async for inv in qonto.client_invoices.list(status=["paid", "unpaid"]):
+            ...
+"""
+
+from ._auth import OAuthCredentials
+from ._client import PRODUCTION_URL, SANDBOX_URL, QontoClient
+from ._pagination import Page, Paginator, ProgressCallback
+from ._transport import ClientStats
+from ._version import __version__
+from .errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ErrorDetail,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    QontoError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+from .models import (
+    Address,
+    Amount,
+    ApprovalWorkflow,
+    Attachment,
+    AvailableActionReasons,
+    AvailableActions,
+    Client,
+    ClientInvoice,
+    ClientInvoiceItem,
+    ClientInvoiceUpload,
+    Discount,
+    EInvoicingLifecycleEvent,
+    Meta,
+    OrganizationSnapshot,
+    PaymentMethod,
+    PaymentReporting,
+    Phone,
+    ProbativeAttachment,
+    RelatedInvoice,
+    RequestTransfer,
+    SuggestedTransaction,
+    SupplierInvoice,
+    SupplierInvoiceMeta,
+    WelfareFund,
+    WithholdingTax,
+)
+
+__all__ = [
+    "PRODUCTION_URL",
+    "SANDBOX_URL",
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Address",
+    "Amount",
+    "ApprovalWorkflow",
+    "Attachment",
+    "AuthenticationError",
+    "AvailableActionReasons",
+    "AvailableActions",
+    "BadRequestError",
+    "Client",
+    "ClientInvoice",
+    "ClientInvoiceItem",
+    "ClientInvoiceUpload",
+    "ClientStats",
+    "ConflictError",
+    "Discount",
+    "EInvoicingLifecycleEvent",
+    "ErrorDetail",
+    "InternalServerError",
+    "Meta",
+    "NotFoundError",
+    "OAuthCredentials",
+    "OrganizationSnapshot",
+    "Page",
+    "Paginator",
+    "PaymentMethod",
+    "PaymentReporting",
+    "PermissionDeniedError",
+    "Phone",
+    "ProbativeAttachment",
+    "ProgressCallback",
+    "QontoClient",
+    "QontoError",
+    "RateLimitError",
+    "RelatedInvoice",
+    "RequestTransfer",
+    "SuggestedTransaction",
+    "SupplierInvoice",
+    "SupplierInvoiceMeta",
+    "UnprocessableEntityError",
+    "WelfareFund",
+    "WithholdingTax",
+    "__version__",
+]

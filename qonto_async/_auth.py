@@ -1,0 +1,235 @@
+"""Credentials: API key, static bearer token, OAuth 2 with refresh.
+
+Each scheme answers one question for the transport, "what is the Authorization header now?",
+and OAuth also answers "a 401 came back for this header: is a retry worth it?".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import msgspec
+
+from .errors import APIResponseValidationError, AuthenticationError, ErrorDetail
+
+__all__ = [
+    "OAUTH_TOKEN_URL",
+    "OAUTH_TOKEN_URL_SANDBOX",
+    "ApiKeyAuth",
+    "Auth",
+    "BearerAuth",
+    "OAuthAuth",
+    "OAuthCredentials",
+    "PostForm",
+    "TokenRefreshHook",
+]
+
+logger = logging.getLogger("qonto_async")
+
+OAUTH_TOKEN_URL = "https://oauth.qonto.com/oauth2/token"
+OAUTH_TOKEN_URL_SANDBOX = "https://oauth-sandbox.staging.qonto.co/oauth2/token"
+
+# Refresh this long before the access token's announced expiry, so a request never leaves
+# with a token that dies in flight.
+REFRESH_MARGIN = dt.timedelta(seconds=60)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=False)
+class OAuthCredentials:
+    """OAuth 2 credentials; after a refresh the SDK hands a new instance to ``on_token_refresh``.
+
+    ``expires_at`` must be timezone-aware. Secrets never appear in ``repr``.
+    """
+
+    client_id: str
+    client_secret: str = dataclasses.field(repr=False)
+    refresh_token: str = dataclasses.field(repr=False)
+    access_token: str | None = dataclasses.field(default=None, repr=False)
+    expires_at: dt.datetime | None = None
+    token_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.expires_at is not None and self.expires_at.tzinfo is None:
+            raise ValueError("OAuthCredentials.expires_at must be a timezone-aware datetime")
+        for name in ("client_id", "client_secret", "refresh_token"):
+            if not getattr(self, name):
+                raise ValueError(f"OAuthCredentials.{name} must not be empty")
+
+
+TokenRefreshHook = Callable[[OAuthCredentials], "Awaitable[None] | None"]
+PostForm = Callable[[str, dict[str, str]], Awaitable[tuple[int, bytes, str | None]]]
+
+
+class Auth(Protocol):
+    kind: str
+
+    async def authorization(self) -> str: ...
+
+    async def should_retry_unauthorized(self, sent: str) -> bool: ...
+
+
+class ApiKeyAuth:
+    kind = "api_key"
+
+    def __init__(self, login: str, secret_key: str) -> None:
+        self.login = login
+        self._header = f"{login}:{secret_key}"
+
+    async def authorization(self) -> str:
+        return self._header
+
+    async def should_retry_unauthorized(self, sent: str) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"ApiKeyAuth(login={self.login!r})"
+
+
+class BearerAuth:
+    kind = "bearer"
+
+    def __init__(self, access_token: str) -> None:
+        self._header = f"Bearer {access_token}"
+
+    async def authorization(self) -> str:
+        return self._header
+
+    async def should_retry_unauthorized(self, sent: str) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "BearerAuth()"
+
+
+class _TokenAnswer(msgspec.Struct, frozen=True):
+    access_token: str
+    expires_in: float | None = None
+    refresh_token: str | None = None
+
+
+class _OAuthErrorBody(msgspec.Struct, frozen=True):
+    error: str | None = None
+    error_description: str | None = None
+
+
+_token_decoder = msgspec.json.Decoder(_TokenAnswer)
+_oauth_error_decoder = msgspec.json.Decoder(_OAuthErrorBody)
+
+
+class OAuthAuth:
+    """Bearer auth that refreshes itself.
+
+    A refresh happens before expiry, at most once at a time whatever the number of concurrent
+    callers (the lock plus the "is the token still the one I saw?" check), and once more after
+    a 401 for a token that has not been replaced since.
+    """
+
+    kind = "oauth"
+
+    def __init__(
+        self,
+        credentials: OAuthCredentials,
+        *,
+        post_form: PostForm,
+        default_token_url: str,
+        on_token_refresh: TokenRefreshHook | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._post_form = post_form
+        self._token_url = credentials.token_url or default_token_url
+        self._on_token_refresh = on_token_refresh
+        self._now = now or (lambda: dt.datetime.now(dt.UTC))
+        self._lock = asyncio.Lock()
+        self.refresh_count = 0
+
+    @property
+    def credentials(self) -> OAuthCredentials:
+        return self._credentials
+
+    def _is_fresh(self) -> bool:
+        creds = self._credentials
+        if not creds.access_token:
+            return False
+        if creds.expires_at is None:
+            return True
+        return self._now() + REFRESH_MARGIN < creds.expires_at
+
+    async def authorization(self) -> str:
+        if not self._is_fresh():
+            stale = self._credentials.access_token
+            async with self._lock:
+                if self._credentials.access_token == stale and not self._is_fresh():
+                    await self._refresh()
+        return f"Bearer {self._credentials.access_token}"
+
+    async def should_retry_unauthorized(self, sent: str) -> bool:
+        async with self._lock:
+            if f"Bearer {self._credentials.access_token}" == sent:
+                await self._refresh()
+        return True
+
+    async def _refresh(self) -> None:
+        creds = self._credentials
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+            "refresh_token": creds.refresh_token,
+        }
+        status, body, trace_id = await self._post_form(self._token_url, form)
+        if status != 200:
+            raise self._refresh_error(status, body, trace_id)
+        try:
+            answer = _token_decoder.decode(body)
+        except msgspec.DecodeError as exc:
+            raise APIResponseValidationError(
+                status=status,
+                body_excerpt="<token answer withheld>",
+                where=f"OAuth token answer: {exc}",
+                method="POST",
+                url=self._token_url,
+                trace_id=trace_id,
+            ) from None
+        expires_at = (
+            self._now() + dt.timedelta(seconds=answer.expires_in)
+            if answer.expires_in is not None
+            else None
+        )
+        self._credentials = dataclasses.replace(
+            creds,
+            access_token=answer.access_token,
+            refresh_token=answer.refresh_token or creds.refresh_token,
+            expires_at=expires_at,
+        )
+        self.refresh_count += 1
+        logger.debug("OAuth access token refreshed (expires_at=%s)", expires_at)
+        if self._on_token_refresh is not None:
+            outcome = self._on_token_refresh(self._credentials)
+            if inspect.isawaitable(outcome):
+                await outcome
+
+    def _refresh_error(self, status: int, body: bytes, trace_id: str | None) -> AuthenticationError:
+        try:
+            err = _oauth_error_decoder.decode(body)
+            code, detail = err.error, err.error_description
+        except msgspec.DecodeError:
+            code, detail = None, None
+        return AuthenticationError(
+            status=status,
+            method="POST",
+            url=self._token_url,
+            errors=[ErrorDetail(code=code or "token_refresh_failed", detail=detail)],
+            trace_id=trace_id,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"OAuthAuth(client_id={self._credentials.client_id!r}, token_url={self._token_url!r})"
+        )

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import os
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+
+from ._auth import (
+    OAUTH_TOKEN_URL,
+    OAUTH_TOKEN_URL_SANDBOX,
+    ApiKeyAuth,
+    Auth,
+    BearerAuth,
+    OAuthAuth,
+    OAuthCredentials,
+    TokenRefreshHook,
+)
+from ._ratelimit import RateGate
+from ._transport import ClientStats, RetryPolicy, Transport
+from ._version import __version__
+from .resources import (
+    AttachmentsResource,
+    ClientInvoicesResource,
+    ClientInvoiceUploadsResource,
+    ClientsResource,
+    SupplierInvoicesResource,
+)
+
+__all__ = ["PRODUCTION_URL", "SANDBOX_URL", "QontoClient"]
+
+PRODUCTION_URL = "https://thirdparty.qonto.com"
+SANDBOX_URL = "https://thirdparty-sandbox.staging.qonto.co"
+
+# Qonto's second limit (10,000 requests per 10 minutes), with a margin for clocks and for
+# other clients on the same IP address.
+TEN_MINUTE_BUDGET = 9_500
+
+
+class QontoClient:
+    """An asyncio client for the Qonto Business API.
+
+    Use it as ``async with QontoClient(...) as qonto:`` or call :meth:`aclose` when done.
+    One client holds one connection pool, one concurrency cap and one rate limiter: share
+    it across the tasks of a process rather than creating one per request.
+    """
+
+    def __init__(
+        self,
+        login: str | None = None,
+        secret_key: str | None = None,
+        *,
+        access_token: str | None = None,
+        oauth: OAuthCredentials | None = None,
+        staging_token: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        max_concurrency: int = 16,
+        requests_per_second: float | None = 90.0,
+        requests_per_10_minutes: int | None = TEN_MINUTE_BUDGET,
+        session: aiohttp.ClientSession | None = None,
+        on_token_refresh: TokenRefreshHook | None = None,
+    ) -> None:
+        env = os.environ
+        staging_token = staging_token or env.get("QONTO_STAGING_TOKEN") or None
+        base_url = base_url or env.get("QONTO_BASE_URL") or None
+        if base_url is None:
+            base_url = SANDBOX_URL if staging_token else PRODUCTION_URL
+        self._base_url = base_url.rstrip("/")
+        self._sandbox = staging_token is not None
+        self._transport = Transport(
+            base_url=self._base_url,
+            auth=self._resolve_auth(login, secret_key, access_token, oauth, on_token_refresh),
+            staging_token=staging_token,
+            timeout=timeout,
+            retry=RetryPolicy(max_retries=max_retries),
+            max_concurrency=max_concurrency,
+            gate=RateGate(requests_per_second, window_requests=requests_per_10_minutes),
+            session=session,
+            user_agent=f"qonto-async/{__version__} aiohttp/{aiohttp.__version__}",
+        )
+        self.clients = ClientsResource(self._transport)
+        self.client_invoices = ClientInvoicesResource(self._transport)
+        self.supplier_invoices = SupplierInvoicesResource(self._transport)
+        self.client_invoice_uploads = ClientInvoiceUploadsResource(self._transport)
+        self.attachments = AttachmentsResource(self._transport)
+
+    def _resolve_auth(
+        self,
+        login: str | None,
+        secret_key: str | None,
+        access_token: str | None,
+        oauth: OAuthCredentials | None,
+        on_token_refresh: TokenRefreshHook | None,
+    ) -> Auth:
+        if on_token_refresh is not None and oauth is None:
+            raise ValueError("on_token_refresh only applies with oauth=OAuthCredentials(...)")
+        if oauth is not None:
+            return OAuthAuth(
+                oauth,
+                post_form=lambda url, form: self._transport.post_form(url, form),
+                default_token_url=OAUTH_TOKEN_URL_SANDBOX if self._sandbox else OAUTH_TOKEN_URL,
+                on_token_refresh=on_token_refresh,
+            )
+        if access_token:
+            return BearerAuth(access_token)
+        env = os.environ
+        explicit = login or secret_key
+        login = login or env.get("QONTO_LOGIN")
+        secret_key = secret_key or env.get("QONTO_SECRET_KEY")
+        if login and secret_key:
+            return ApiKeyAuth(login, secret_key)
+        if explicit:
+            missing = "secret_key (or QONTO_SECRET_KEY)" if login else "login (or QONTO_LOGIN)"
+            raise ValueError(
+                f"API-key credentials need a login and a secret key: {missing} is missing"
+            )
+        if env_token := env.get("QONTO_ACCESS_TOKEN"):
+            return BearerAuth(env_token)
+        raise ValueError(
+            "no Qonto credentials: pass login= and secret_key=, access_token= or oauth=, "
+            "or set QONTO_LOGIN and QONTO_SECRET_KEY (or QONTO_ACCESS_TOKEN)"
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def stats(self) -> ClientStats:
+        """Requests sent, retries, 429s seen and requests that failed, since creation."""
+        return self._transport.stats
+
+    @property
+    def oauth_credentials(self) -> OAuthCredentials | None:
+        """The current OAuth credentials (rotated after each refresh), if OAuth is used."""
+        auth = self._transport.auth
+        return auth.credentials if isinstance(auth, OAuthAuth) else None
+
+    @property
+    def is_closed(self) -> bool:
+        return self._transport.closed
+
+    async def aclose(self) -> None:
+        """Close the connection pool (an injected session is left open)."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return (
+            f"QontoClient(base_url={self._base_url!r}, auth={self._transport.auth!r}, "
+            f"sandbox={self._sandbox})"
+        )

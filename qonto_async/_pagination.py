@@ -1,0 +1,151 @@
+"""Auto-pagination with concurrent prefetch.
+
+Qonto's list answers carry ``meta.total_pages``, so once page 1 is in, every later page
+number is known and up to ``prefetch`` of them can be in flight while the caller consumes
+earlier ones. Items still come out in server order, each once. When the first page has no
+``total_pages``, or a later page's ``meta`` disagrees with it (records were added or removed
+while we read), the paginator stops guessing, drops what it prefetched and follows
+``next_page`` one page at a time from the page it trusts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+from .errors import APIResponseValidationError
+from .models import Meta
+
+__all__ = ["Page", "Paginator", "ProgressCallback"]
+
+T = TypeVar("T")
+
+ProgressCallback = Callable[[int, "int | None"], None]
+"""Called as ``on_progress(done, total)``; ``total`` is None when Qonto did not say."""
+
+
+class Page(Generic[T]):
+    """One page of a list: its ``items``, Qonto's ``meta`` and the page ``number`` asked for."""
+
+    __slots__ = ("items", "meta", "number")
+
+    def __init__(self, items: list[T], meta: Meta | None, number: int) -> None:
+        self.items = items
+        self.meta = meta
+        self.number = number
+
+    def __repr__(self) -> str:
+        return f"Page(number={self.number}, items={len(self.items)}, meta={self.meta!r})"
+
+
+class Paginator(Generic[T]):
+    """Every item of a list endpoint, page after page.
+
+    ``async for item in paginator`` yields items; ``paginator.pages()`` yields :class:`Page`
+    objects; ``await paginator.all()`` collects everything. Each iteration starts over from
+    page 1. Breaking out of the loop cancels the pages still in flight.
+    """
+
+    def __init__(
+        self,
+        fetch_page: Callable[[int], Awaitable[Page[T]]],
+        *,
+        per_page: int,
+        prefetch: int = 4,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        if prefetch < 1:
+            raise ValueError("prefetch must be at least 1")
+        self._fetch_page = fetch_page
+        self._per_page = per_page
+        self._prefetch = prefetch
+        self._on_progress = on_progress
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._items()
+
+    async def _items(self) -> AsyncIterator[T]:
+        async with contextlib.aclosing(self._pages()) as pages:
+            async for page in pages:
+                for item in page.items:
+                    yield item
+
+    def pages(self) -> AsyncIterator[Page[T]]:
+        return self._pages()
+
+    async def all(self) -> list[T]:
+        return [item async for item in self]
+
+    async def _pages(self) -> AsyncGenerator[Page[T], None]:
+        done = 0
+        first = await self._fetch_page(1)
+        total_pages = first.meta.total_pages if first.meta is not None else None
+        total_count = first.meta.total_count if first.meta is not None else None
+
+        def report(page: Page[T]) -> Page[T]:
+            nonlocal done
+            done += len(page.items)
+            if self._on_progress is not None:
+                self._on_progress(done, total_count)
+            return page
+
+        yield report(first)
+        trusted = first
+        if total_pages is not None and total_pages > 1:
+            in_flight: dict[int, asyncio.Task[Page[T]]] = {}
+            scheduled = 1
+            try:
+                for number in range(2, total_pages + 1):
+                    while scheduled < total_pages and len(in_flight) < self._prefetch:
+                        scheduled += 1
+                        in_flight[scheduled] = asyncio.ensure_future(self._fetch_page(scheduled))
+                    page = await in_flight.pop(number)
+                    yield report(page)
+                    trusted = page
+                    if not _agrees(page, number, total_pages):
+                        break
+            finally:
+                await _cancel_all(in_flight.values())
+        async for page in self._follow(trusted):
+            yield report(page)
+
+    async def _follow(self, page: Page[T]) -> AsyncIterator[Page[T]]:
+        """Follow ``next_page`` links one at a time, starting after ``page``."""
+        while (number := self._next_number(page)) is not None:
+            page = await self._fetch_page(number)
+            yield page
+
+    def _next_number(self, page: Page[T]) -> int | None:
+        meta = page.meta
+        if meta is None:
+            # No meta at all: a full page may have a successor, an empty or short one not.
+            return page.number + 1 if len(page.items) >= self._per_page else None
+        if meta.next_page is None:
+            return None
+        if meta.next_page <= page.number:
+            raise APIResponseValidationError(
+                status=200,
+                body_excerpt="",
+                where=f"meta.next_page {meta.next_page} does not move past page {page.number}",
+            )
+        return meta.next_page
+
+
+def _agrees(page: Page[Any], number: int, total_pages: int) -> bool:
+    meta = page.meta
+    if meta is None or meta.total_pages != total_pages:
+        return False
+    if meta.current_page is not None and meta.current_page != number:
+        return False
+    expected_next = number + 1 if number < total_pages else None
+    return meta.next_page == expected_next and (bool(page.items) or number == total_pages)
+
+
+async def _cancel_all(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)

@@ -1,0 +1,266 @@
+"""Every failure the SDK raises is a :class:`QontoError`.
+
+::
+
+    QontoError
+    ├── APIConnectionError            no HTTP answer (refused, reset, DNS)
+    │   └── APITimeoutError
+    ├── APIResponseValidationError    an answer that does not decode (status, body excerpt, where)
+    └── APIStatusError                status, code, detail, errors, trace_id, method, url
+        ├── BadRequestError           400
+        ├── AuthenticationError       401
+        ├── PermissionDeniedError     403
+        ├── NotFoundError             404
+        ├── ConflictError             409
+        ├── UnprocessableEntityError  422
+        ├── RateLimitError            429 (retry_after: float | None)
+        └── InternalServerError       5xx
+
+Messages, ``repr`` and attributes never carry credentials: URLs are stored without their
+query string's secrets (Qonto never puts credentials in URLs) and headers are never kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "ErrorDetail",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QontoError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+]
+
+
+class ErrorDetail:
+    """One entry of Qonto's ``errors`` array."""
+
+    __slots__ = ("code", "detail", "parameter", "pointer", "status")
+
+    def __init__(
+        self,
+        *,
+        code: str | None = None,
+        detail: str | None = None,
+        pointer: str | None = None,
+        parameter: str | None = None,
+        status: str | None = None,
+    ) -> None:
+        self.code = code
+        self.detail = detail
+        self.pointer = pointer
+        self.parameter = parameter
+        self.status = status
+
+    def __repr__(self) -> str:
+        parts = [
+            f"{name}={getattr(self, name)!r}"
+            for name in ("code", "detail", "pointer", "parameter", "status")
+            if getattr(self, name) is not None
+        ]
+        return f"ErrorDetail({', '.join(parts)})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ErrorDetail):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class QontoError(Exception):
+    """Base class of every exception raised by qonto_async."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.attempts: int | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    def _record_attempts(self, attempts: int) -> None:
+        """Note how many attempts were made; the transport calls this once it gives up."""
+        self.attempts = attempts
+        if attempts > 1 and " attempts" not in self.message:
+            self.message = f"{self.message} after {attempts} attempts"
+            self.args = (self.message,)
+
+
+def _describe(method: str | None, url: str | None, resource_id: str | None) -> str:
+    where = " ".join(part for part in (method, url) if part)
+    if resource_id is not None:
+        where = f"{where} (id {resource_id!r})" if where else f"id {resource_id!r}"
+    return where
+
+
+class APIConnectionError(QontoError):
+    """No HTTP answer was received: connection refused or reset, DNS failure, closed early."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        resource_id: str | None = None,
+    ) -> None:
+        where = _describe(method, url, resource_id)
+        text = message or "connection error"
+        if where:
+            text = f"{text}: {where}"
+        super().__init__(text)
+        self.method = method
+        self.url = url
+        self.resource_id = resource_id
+
+
+class APITimeoutError(APIConnectionError):
+    """The request did not complete within the configured timeout."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        resource_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message or "request timed out", method=method, url=url, resource_id=resource_id
+        )
+
+
+class APIResponseValidationError(QontoError):
+    """An answer arrived but does not decode into the expected shape.
+
+    ``body_excerpt`` holds at most the first 200 characters of the body; ``where`` is the
+    JSON path msgspec reported (``$.client_invoice.total_amount``) or a short reason.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        body_excerpt: str,
+        where: str,
+        method: str | None = None,
+        url: str | None = None,
+        resource_id: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        target = _describe(method, url, resource_id)
+        text = f"{status} answer does not decode ({where})"
+        if target:
+            text = f"{text}: {target}"
+        if trace_id:
+            text = f"{text} [trace_id {trace_id}]"
+        text = f"{text}; body starts {body_excerpt!r}"
+        super().__init__(text)
+        self.status = status
+        self.body_excerpt = body_excerpt
+        self.where = where
+        self.method = method
+        self.url = url
+        self.resource_id = resource_id
+        self.trace_id = trace_id
+
+
+class APIStatusError(QontoError):
+    """Qonto answered with a non-success status.
+
+    ``code`` and ``detail`` come from the first entry of Qonto's ``errors`` array, all of them
+    are in ``errors``; ``retry_after`` is the server's ``Retry-After`` in seconds, if any.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        method: str,
+        url: str,
+        errors: Sequence[ErrorDetail] = (),
+        trace_id: str | None = None,
+        resource_id: str | None = None,
+        body_excerpt: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.method = method
+        self.url = url
+        self.errors: tuple[ErrorDetail, ...] = tuple(errors)
+        first = self.errors[0] if self.errors else None
+        self.code: str | None = first.code if first else None
+        self.detail: str | None = first.detail if first else None
+        self.trace_id = trace_id
+        self.resource_id = resource_id
+        self.body_excerpt = body_excerpt
+        self.retry_after = retry_after
+        text = f"{status} {_describe(method, url, resource_id)}"
+        if self.code or self.detail:
+            text += ": " + " - ".join(p for p in (self.code, self.detail) if p)
+        elif body_excerpt:
+            text += f": body starts {body_excerpt!r}"
+        if trace_id:
+            text += f" [trace_id {trace_id}]"
+        super().__init__(text)
+
+
+class BadRequestError(APIStatusError):
+    """400: a malformed request or an invalid state transition."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: missing, wrong or expired credentials."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the credentials lack the scope or the plan for this call."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource (or not visible to these credentials)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the resource is in a state that conflicts with the request."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request is well-formed but fails Qonto's validation."""
+
+
+class RateLimitError(APIStatusError):
+    """429: over Qonto's rate limit. ``retry_after`` is in seconds, when Qonto said."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: Qonto (or a proxy in front of it) failed."""
+
+
+_STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status: int) -> type[APIStatusError]:
+    """The exception class for an HTTP status (``APIStatusError`` for unlisted 4xx)."""
+    if status >= 500:
+        return InternalServerError
+    return _STATUS_ERRORS.get(status, APIStatusError)

@@ -1,0 +1,15 @@
+"""One module per Qonto collection; each method is a thin call into the transport."""
+
+from .attachments import AttachmentsResource
+from .client_invoice_uploads import ClientInvoiceUploadsResource
+from .client_invoices import ClientInvoicesResource
+from .clients import ClientsResource
+from .supplier_invoices import SupplierInvoicesResource
+
+__all__ = [
+    "AttachmentsResource",
+    "ClientInvoiceUploadsResource",
+    "ClientInvoicesResource",
+    "ClientsResource",
+    "SupplierInvoicesResource",
+]

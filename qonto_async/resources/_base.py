@@ -1,0 +1,135 @@
+"""What every resource shares: id quoting, get, get_many and list plumbing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, ClassVar, Generic, Literal, TypeVar, overload
+from urllib.parse import quote
+
+from .._pagination import Page, Paginator, ProgressCallback
+from .._transport import QueryParams, Transport
+from ..errors import QontoError
+from ..models import Meta
+
+__all__ = ["ReadableResource", "Resource", "quote_id", "run_workers"]
+
+M = TypeVar("M")
+
+MAX_PER_PAGE = 100
+
+
+def quote_id(resource_id: str) -> str:
+    """Quote an opaque id into one path segment; ``.`` too, so ``..`` cannot climb."""
+    if not isinstance(resource_id, str):
+        raise TypeError(f"an id must be a str, not {type(resource_id).__name__}")
+    if not resource_id:
+        raise ValueError("an id must be a non-empty string")
+    return quote(resource_id, safe="").replace(".", "%2E")
+
+
+class Resource:
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+
+class ReadableResource(Resource, Generic[M]):
+    """``get``, ``get_many`` and the paging half of ``list`` for one collection."""
+
+    _path: ClassVar[str]
+
+    def _decode_one(self, data: bytes) -> M:
+        raise NotImplementedError
+
+    def _decode_list(self, data: bytes) -> tuple[list[M], Meta | None]:
+        raise NotImplementedError
+
+    async def get(self, id: str) -> M:
+        """Fetch one record by id; :class:`~qonto_async.NotFoundError` if there is none."""
+        return await self._transport.request(
+            "GET", f"{self._path}/{quote_id(id)}", self._decode_one, resource_id=id
+        )
+
+    @overload
+    async def get_many(
+        self,
+        ids: Iterable[str],
+        *,
+        return_exceptions: Literal[False] = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[M]: ...
+
+    @overload
+    async def get_many(
+        self,
+        ids: Iterable[str],
+        *,
+        return_exceptions: Literal[True],
+        on_progress: ProgressCallback | None = None,
+    ) -> list[M | QontoError]: ...
+
+    async def get_many(
+        self,
+        ids: Iterable[str],
+        *,
+        return_exceptions: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[M] | list[M | QontoError]:
+        """Fetch many records by id concurrently; results come back in input order.
+
+        At most ``max_concurrency`` requests are in flight; a repeated id is fetched once.
+        Without ``return_exceptions`` the first failure cancels the rest and is raised (its
+        ``resource_id`` says which id failed); with it, a failed id holds its exception.
+        """
+        wanted = list(ids)
+        for resource_id in wanted:
+            quote_id(resource_id)
+        unique = list(dict.fromkeys(wanted))
+        results: dict[str, M | QontoError] = {}
+        pending = iter(unique)
+        total = len(unique)
+
+        async def worker() -> None:
+            for resource_id in pending:
+                try:
+                    results[resource_id] = await self.get(resource_id)
+                except QontoError as exc:
+                    if not return_exceptions:
+                        raise
+                    results[resource_id] = exc
+                if on_progress is not None:
+                    on_progress(len(results), total)
+
+        await run_workers(worker, min(self._transport.max_concurrency, total))
+        return [results[resource_id] for resource_id in wanted]
+
+    def _paginate(
+        self,
+        filters: QueryParams,
+        *,
+        per_page: int,
+        prefetch: int,
+        on_progress: ProgressCallback | None,
+    ) -> Paginator[M]:
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
+        base = [*filters, ("per_page", str(per_page))]
+
+        async def fetch_page(number: int) -> Page[M]:
+            items, meta = await self._transport.request(
+                "GET", self._path, self._decode_list, params=[*base, ("page", str(number))]
+            )
+            return Page(items, meta, number)
+
+        return Paginator(fetch_page, per_page=per_page, prefetch=prefetch, on_progress=on_progress)
+
+
+async def run_workers(worker: Callable[[], Awaitable[Any]], count: int) -> None:
+    """Run ``count`` copies of ``worker``; the first failure or a cancel stops them all."""
+    tasks = [asyncio.ensure_future(worker()) for _ in range(count)]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

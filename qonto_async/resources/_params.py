@@ -1,0 +1,56 @@
+"""Turning Python filter values into Qonto's query strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+
+__all__ = ["Moment", "Query", "flag", "moment", "sort_key", "statuses"]
+
+Moment = dt.datetime | dt.date | str
+Query = list[tuple[str, str]]
+
+
+def moment(name: str, value: Moment) -> str:
+    """ISO 8601 for a filter: aware datetimes go to UTC with ``Z``, dates stay dates."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(
+                f"{name} must be timezone-aware (naive datetimes are ambiguous): "
+                f"use e.g. {value.replace(tzinfo=dt.UTC)!r}"
+            )
+        utc = value.astimezone(dt.UTC)
+        text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
+        return text.replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and value:
+        return value
+    raise TypeError(f"{name} must be a datetime, a date or an ISO 8601 string, not {value!r}")
+
+
+def flag(value: bool) -> str:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected a bool, not {value!r}")
+    return "true" if value else "false"
+
+
+def statuses(name: str, value: str | Iterable[str]) -> list[str]:
+    items = [value] if isinstance(value, str) else list(value)
+    if not items or not all(isinstance(item, str) and item for item in items):
+        raise ValueError(f"{name} must be a non-empty status or list of statuses, not {value!r}")
+    return items
+
+
+def sort_key(value: str, fields: Collection[str]) -> str:
+    """Check ``field:asc``/``field:desc`` (a bare ``field`` is accepted as Qonto does)."""
+    field, _, direction = value.partition(":")
+    if field not in fields or direction not in ("", "asc", "desc"):
+        allowed = ", ".join(f"{f}:asc|desc" for f in sorted(fields))
+        raise ValueError(f"sort_by={value!r} is not one of {allowed}")
+    return value
+
+
+def add(query: Query, key: str, value: str | None) -> None:
+    if value is not None:
+        query.append((key, value))

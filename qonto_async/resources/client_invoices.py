@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .._pagination import Paginator, ProgressCallback
+from ..models.client_invoice import (
+    ClientInvoice,
+    decode_client_invoice,
+    decode_client_invoice_list,
+)
+from ..models.common import Meta
+from ._base import ReadableResource
+from ._params import Moment, Query, add, moment, sort_key, statuses
+
+__all__ = ["ClientInvoicesResource"]
+
+SORT_FIELDS = frozenset({"created_at"})
+
+
+class ClientInvoicesResource(ReadableResource[ClientInvoice]):
+    """``/v2/client_invoices`` (scope ``client_invoices.read``)."""
+
+    _path = "/v2/client_invoices"
+
+    def _decode_one(self, data: bytes) -> ClientInvoice:
+        return decode_client_invoice(data)
+
+    def _decode_list(self, data: bytes) -> tuple[list[ClientInvoice], Meta | None]:
+        page = decode_client_invoice_list(data)
+        return page.items, page.meta
+
+    def list(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        created_at_from: Moment | None = None,
+        created_at_to: Moment | None = None,
+        updated_at_from: Moment | None = None,
+        updated_at_to: Moment | None = None,
+        sort_by: str | None = None,
+        per_page: int = 100,
+        prefetch: int = 4,
+        on_progress: ProgressCallback | None = None,
+    ) -> Paginator[ClientInvoice]:
+        """Every client invoice matching the filters.
+
+        ``status`` is one status or several (``draft``, ``unpaid``, ``paid``, ``canceled``),
+        sent comma-separated as this endpoint expects; ``sort_by`` is ``created_at:asc|desc``.
+        """
+        query: Query = []
+        if status is not None:
+            add(query, "filter[status]", ",".join(statuses("status", status)))
+        for key, value in (
+            ("created_at_from", created_at_from),
+            ("created_at_to", created_at_to),
+            ("updated_at_from", updated_at_from),
+            ("updated_at_to", updated_at_to),
+        ):
+            if value is not None:
+                add(query, f"filter[{key}]", moment(key, value))
+        if sort_by is not None:
+            add(query, "sort_by", sort_key(sort_by, SORT_FIELDS))
+        return self._paginate(query, per_page=per_page, prefetch=prefetch, on_progress=on_progress)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from .._pagination import Paginator, ProgressCallback
+from ..models.client import Client, decode_client, decode_client_list
+from ..models.common import Meta
+from ._base import ReadableResource
+from ._params import Moment, Query, add, moment, sort_key
+
+__all__ = ["ClientsResource"]
+
+SORT_FIELDS = frozenset({"created_at", "updated_at", "name"})
+
+
+class ClientsResource(ReadableResource[Client]):
+    """``/v2/clients`` (scope ``client.read``)."""
+
+    _path = "/v2/clients"
+
+    def _decode_one(self, data: bytes) -> Client:
+        return decode_client(data)
+
+    def _decode_list(self, data: bytes) -> tuple[list[Client], Meta | None]:
+        page = decode_client_list(data)
+        return page.items, page.meta
+
+    def list(
+        self,
+        *,
+        tax_identification_number: str | None = None,
+        vat_number: str | None = None,
+        email: str | None = None,
+        name: str | None = None,
+        updated_at_from: Moment | None = None,
+        updated_at_to: Moment | None = None,
+        sort_by: str | None = None,
+        per_page: int = 100,
+        prefetch: int = 4,
+        on_progress: ProgressCallback | None = None,
+    ) -> Paginator[Client]:
+        """Every client matching the filters (``name`` matches partially, 2 characters or more).
+
+        ``sort_by`` is ``created_at``, ``updated_at`` or ``name`` with ``:asc``/``:desc``.
+        """
+        if name is not None and len(name) < 2:
+            raise ValueError("name filters need at least 2 characters")
+        query: Query = []
+        add(query, "filter[tax_identification_number]", tax_identification_number)
+        add(query, "filter[vat_number]", vat_number)
+        add(query, "filter[email]", email)
+        add(query, "filter[name]", name)
+        if updated_at_from is not None:
+            add(query, "filter[updated_at_from]", moment("updated_at_from", updated_at_from))
+        if updated_at_to is not None:
+            add(query, "filter[updated_at_to]", moment("updated_at_to", updated_at_to))
+        if sort_by is not None:
+            add(query, "sort_by", sort_key(sort_by, SORT_FIELDS))
+        return self._paginate(query, per_page=per_page, prefetch=prefetch, on_progress=on_progress)
