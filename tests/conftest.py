@@ -35,3 +35,55 @@ if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).paramet
 def http_mock() -> Iterator[AioResponses]:
     with AioResponses() as mock:
         yield mock
+
+
+BASE_URL = "http://qonto.test"
+LOGIN = "acme-1234"
+SECRET_KEY = "sk_live_super_secret_value"
+
+
+class SleepRecorder:
+    """A fake clock for the transport's retry sleeps and the rate gate.
+
+    Retry sleeps are recorded in ``calls``, gate waits in ``gate_calls``; both advance the
+    same clock instantly, so a test sees every wait without spending it.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+        self.gate_calls: list[float] = []
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        self.now += seconds
+
+    async def gate_sleep(self, seconds: float) -> None:
+        self.gate_calls.append(seconds)
+        self.now += seconds
+
+    def install(self, client: Any) -> None:
+        transport = client._transport
+        transport.sleep = self
+        transport.gate._clock = self.clock
+        transport.gate._sleep = self.gate_sleep
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+async def qonto(sleeps: SleepRecorder) -> Any:
+    from qonto_async import QontoClient
+
+    client = QontoClient(
+        login=LOGIN, secret_key=SECRET_KEY, base_url=BASE_URL, requests_per_second=None
+    )
+    sleeps.install(client)
+    async with client:
+        yield client

@@ -1,0 +1,149 @@
+"""The client-wide rate gate: rate, long window, 429 pause; on a fake clock and for real."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from conftest import SleepRecorder
+
+from qonto_async import QontoClient
+from qonto_async._ratelimit import RateGate
+
+
+def gate_on(clock: SleepRecorder, rate: float | None, **kwargs: float) -> RateGate:
+    return RateGate(rate, clock=clock.clock, sleep=clock.gate_sleep, **kwargs)  # type: ignore[arg-type]
+
+
+async def send_times(gate: RateGate, clock: SleepRecorder, count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        await gate.acquire()
+        times.append(round(clock.now - 1000.0, 6))
+    return times
+
+
+async def test_burst_of_one_second_then_steady_rate() -> None:
+    clock = SleepRecorder()
+    times = await send_times(gate_on(clock, 10), clock, 13)
+    assert times[:10] == [0.0] * 10
+    assert times[10:] == [0.1, 0.2, 0.3]
+
+
+async def test_any_ten_second_window_stays_under_qonto_limit_at_default_rate() -> None:
+    clock = SleepRecorder()
+    times = await send_times(gate_on(clock, 90), clock, 3000)
+    for i, start in enumerate(times):
+        in_window = sum(1 for t in times[i:] if t < start + 10)
+        assert in_window <= 1000
+    assert max(sum(1 for t in times if s <= t < s + 10) for s in times) <= 990
+
+
+async def test_long_window_budget() -> None:
+    clock = SleepRecorder()
+    gate = gate_on(clock, None, window_requests=3, window_seconds=600)
+    assert await send_times(gate, clock, 5) == [0.0, 0.0, 0.0, 600.0, 600.0]
+
+
+async def test_pause_holds_everyone_and_never_shortens() -> None:
+    clock = SleepRecorder()
+    gate = gate_on(clock, None)
+    gate.pause(5)
+    gate.pause(2)
+    await gate.acquire()
+    assert clock.now - 1000.0 == pytest.approx(5.0)
+
+
+async def test_concurrent_waiters_are_served_in_order() -> None:
+    gate = RateGate(200)
+    order: list[int] = []
+
+    async def take(n: int) -> None:
+        await gate.acquire()
+        order.append(n)
+
+    await asyncio.gather(*(take(n) for n in range(260)))
+    assert order == list(range(260))
+
+
+def test_invalid_rate() -> None:
+    with pytest.raises(ValueError):
+        RateGate(0)
+    with pytest.raises(ValueError):
+        RateGate(None, window_requests=0)
+
+
+# -- real HTTP: arrival times measured by the server ------------------------------------------
+
+
+@pytest.fixture
+async def clock_server() -> AsyncIterator[tuple[str, list[tuple[float, int]], dict[str, int]]]:
+    arrivals: list[tuple[float, int]] = []
+    plan = {"throttle_request": -1, "retry_after": 1}
+
+    async def handler(request: web.Request) -> web.Response:
+        n = len(arrivals)
+        status = 429 if n == plan["throttle_request"] else 200
+        arrivals.append((time.monotonic(), status))
+        await asyncio.sleep(0.01)
+        if status == 429:
+            headers = {"Retry-After": str(plan["retry_after"])}
+            return web.json_response(
+                {"errors": [{"code": "too_many"}]}, status=429, headers=headers
+            )
+        return web.json_response({"client": {"id": request.match_info["id"]}})
+
+    app = web.Application()
+    app.router.add_get("/v2/clients/{id}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}", arrivals, plan
+    finally:
+        await runner.cleanup()
+
+
+async def test_job_never_exceeds_configured_rate(
+    clock_server: tuple[str, list[tuple[float, int]], dict[str, int]],
+) -> None:
+    base_url, arrivals, _ = clock_server
+    rate = 40.0
+    async with QontoClient(
+        login="l", secret_key="s", base_url=base_url, requests_per_second=rate, max_concurrency=16
+    ) as qonto:
+        started = time.monotonic()
+        await qonto.clients.get_many([f"c{n}" for n in range(80)])
+        elapsed = time.monotonic() - started
+    times = sorted(t for t, _ in arrivals)
+    assert len(times) == 80
+    # GCRA bound: at most burst (= rate) + rate * window requests in any window, plus one
+    # for the window's closed end
+    for window in (0.25, 0.5, 1.0):
+        worst = max(sum(1 for t in times if s <= t <= s + window) for s in times)
+        assert worst <= rate + rate * window + 1
+    assert elapsed >= (80 - rate) / rate * 0.9
+
+
+async def test_429_pauses_every_task_of_the_client(
+    clock_server: tuple[str, list[tuple[float, int]], dict[str, int]],
+) -> None:
+    base_url, arrivals, plan = clock_server
+    plan["throttle_request"] = 3
+    async with QontoClient(
+        login="l", secret_key="s", base_url=base_url, requests_per_second=None, max_concurrency=4
+    ) as qonto:
+        clients = await qonto.clients.get_many([f"c{n}" for n in range(20)])
+    assert len(clients) == 20
+    throttled_at = next(t for t, status in arrivals if status == 429)
+    # the answer left the server ~10 ms after arrival; in-flight requests then were already
+    # sent, every other request must wait the full second
+    after = [t for t, _ in arrivals if t > throttled_at + 0.05]
+    assert after, "the job went on after the pause"
+    assert min(after) >= throttled_at + 1.0
+    assert len(arrivals) == 21
