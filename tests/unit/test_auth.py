@@ -111,7 +111,8 @@ async def test_oauth_refreshes_once_for_50_concurrent_requests(http_mock: AioRes
     assert len(seen) == 1
     assert seen[0].access_token == "access-1"
     assert seen[0].refresh_token == "refresh-1"
-    assert seen[0].expires_at is not None and seen[0].expires_at.tzinfo is not None
+    assert seen[0].expires_at is not None
+    assert seen[0].expires_at.tzinfo is not None
 
 
 async def test_oauth_valid_token_is_used_without_refresh(http_mock: AioResponses) -> None:

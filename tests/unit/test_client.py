@@ -34,7 +34,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_no_credentials_is_a_clear_error_at_construction() -> None:
-    with pytest.raises(ValueError, match="no Qonto credentials.*QONTO_LOGIN"):
+    with pytest.raises(ValueError, match=r"no Qonto credentials.*QONTO_LOGIN"):
         QontoClient()
 
 
@@ -87,7 +87,7 @@ def test_on_token_refresh_without_oauth_is_rejected() -> None:
     [{"max_concurrency": 0}, {"max_retries": -1}, {"timeout": 0}, {"requests_per_second": 0}],
 )
 def test_invalid_settings(kwargs: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be"):
         QontoClient(login="l", secret_key="s", **kwargs)  # type: ignore[arg-type]
 
 

@@ -103,7 +103,8 @@ async def test_return_exceptions_keeps_failures_in_their_slots(
         "NotFoundError",
     ]
     failure = results[1]
-    assert isinstance(failure, QontoError) and isinstance(failure, NotFoundError)
+    assert isinstance(failure, QontoError)
+    assert isinstance(failure, NotFoundError)
     assert failure.resource_id == "b"
 
 

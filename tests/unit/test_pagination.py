@@ -110,8 +110,10 @@ async def test_pages_expose_items_and_meta(qonto: QontoClient, http_mock: AioRes
     pages = [p async for p in qonto.client_invoices.list(per_page=10).pages()]
     assert [p.number for p in pages] == [1, 2, 3]
     assert [len(p.items) for p in pages] == [10, 10, 5]
-    assert pages[0].meta is not None and pages[0].meta.total_count == 25
-    assert pages[-1].meta is not None and pages[-1].meta.next_page is None
+    assert pages[0].meta is not None
+    assert pages[0].meta.total_count == 25
+    assert pages[-1].meta is not None
+    assert pages[-1].meta.next_page is None
 
 
 async def test_transient_503s_mid_run_lose_nothing(
@@ -129,9 +131,13 @@ async def test_a_page_that_keeps_failing_raises_at_its_turn(
 ) -> None:
     serve(http_mock, PagedApi(60, faults={4: [500] * 4}))
     seen: list[str] = []
-    with pytest.raises(InternalServerError):
+
+    async def consume() -> None:
         async for item in qonto.client_invoices.list(per_page=10, prefetch=4):
             seen.append(item.id)
+
+    with pytest.raises(InternalServerError):
+        await consume()
     assert seen == [f"inv-{n:05d}" for n in range(30)]  # pages 1-3 delivered, then the error
 
 

@@ -70,9 +70,9 @@ async def test_concurrent_waiters_are_served_in_order() -> None:
 
 
 def test_invalid_rate() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive"):
         RateGate(0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 1"):
         RateGate(None, window_requests=0)
 
 

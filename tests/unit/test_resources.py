@@ -18,6 +18,7 @@ from qonto_async import (
     Client,
     ClientInvoiceUpload,
     NotFoundError,
+    PermissionDeniedError,
     QontoClient,
     SupplierInvoice,
     UnprocessableEntityError,
@@ -53,7 +54,7 @@ async def test_ids_are_quoted_into_one_path_segment(
 ) -> None:
     http_mock.get(re.compile(r".*"), body=fixture("client_company.json"))
     await qonto.clients.get(resource_id)
-    ((method, url, _),) = calls(http_mock)
+    ((_method, url, _),) = calls(http_mock)
     assert url == BASE_URL + expected_path
 
 
@@ -190,7 +191,7 @@ async def test_download_error_hides_the_signature(
 ) -> None:
     http_mock.get(f"{BASE_URL}/v2/attachments/a1", body=fixture("attachment.json"))
     http_mock.get(re.compile(r"https://qonto\.s3.*"), status=403, body=b"<Error>Expired</Error>")
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(PermissionDeniedError) as caught:
         await qonto.attachments.download("a1")
     assert "X-Amz-Signature" not in str(caught.value)
     assert "abc123" not in str(caught.value)
