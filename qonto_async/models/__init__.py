@@ -1,0 +1,71 @@
+"""Typed, frozen msgspec models of Qonto's answers, and one decoder function per envelope."""
+
+from .attachment import Attachment, ProbativeAttachment, decode_attachment
+from .client import Client, ClientList, decode_client, decode_client_list
+from .client_invoice import (
+    ClientInvoice,
+    ClientInvoiceItem,
+    ClientInvoiceList,
+    Discount,
+    OrganizationSnapshot,
+    PaymentMethod,
+    PaymentReporting,
+    WelfareFund,
+    WithholdingTax,
+    decode_client_invoice,
+    decode_client_invoice_list,
+)
+from .client_invoice_upload import ClientInvoiceUpload, decode_client_invoice_upload
+from .common import Address, Amount, EInvoicingLifecycleEvent, Meta, Phone
+from .supplier_invoice import (
+    ApprovalWorkflow,
+    AvailableActionReasons,
+    AvailableActions,
+    RelatedInvoice,
+    RequestTransfer,
+    SuggestedTransaction,
+    SupplierInvoice,
+    SupplierInvoiceList,
+    SupplierInvoiceMeta,
+    decode_supplier_invoice,
+    decode_supplier_invoice_list,
+)
+
+__all__ = [
+    "Address",
+    "Amount",
+    "ApprovalWorkflow",
+    "Attachment",
+    "AvailableActionReasons",
+    "AvailableActions",
+    "Client",
+    "ClientInvoice",
+    "ClientInvoiceItem",
+    "ClientInvoiceList",
+    "ClientInvoiceUpload",
+    "ClientList",
+    "Discount",
+    "EInvoicingLifecycleEvent",
+    "Meta",
+    "OrganizationSnapshot",
+    "PaymentMethod",
+    "PaymentReporting",
+    "Phone",
+    "ProbativeAttachment",
+    "RelatedInvoice",
+    "RequestTransfer",
+    "SuggestedTransaction",
+    "SupplierInvoice",
+    "SupplierInvoiceList",
+    "SupplierInvoiceMeta",
+    "WelfareFund",
+    "WithholdingTax",
+    "decode_attachment",
+    "decode_client",
+    "decode_client_invoice",
+    "decode_client_invoice_list",
+    "decode_client_invoice_upload",
+    "decode_client_list",
+    "decode_supplier_invoice",
+    "decode_supplier_invoice_list",
+]

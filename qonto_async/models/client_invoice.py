@@ -1,0 +1,169 @@
+"""Client invoices: ``GET /v2/client_invoices/{id}`` and ``GET /v2/client_invoices``."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import msgspec
+
+from .client import Client
+from .common import Amount, EInvoicingLifecycleEvent, EnvelopeDecoder, Meta, QontoModel
+
+__all__ = [
+    "ClientInvoice",
+    "ClientInvoiceItem",
+    "ClientInvoiceList",
+    "Discount",
+    "OrganizationSnapshot",
+    "PaymentMethod",
+    "PaymentReporting",
+    "WelfareFund",
+    "WithholdingTax",
+    "decode_client_invoice",
+    "decode_client_invoice_list",
+]
+
+
+class Discount(QontoModel, frozen=True, kw_only=True):
+    """``type`` is ``percentage`` (``value`` 0.1 = 10%) or ``absolute``."""
+
+    type: str | None = None
+    value: Decimal | None = None
+    amount: Amount | None = None
+
+
+class ClientInvoiceItem(QontoModel, frozen=True, kw_only=True):
+    title: str | None = None
+    description: str | None = None
+    quantity: Decimal | None = None
+    unit: str | None = None
+    unit_price: Amount | None = None
+    unit_price_cents: int | None = None
+    vat_rate: Decimal | None = None
+    vat_exemption_reason: str | None = None
+    discount: Discount | None = None
+    total_vat: Amount | None = None
+    total_vat_cents: int | None = None
+    total_amount: Amount | None = None
+    total_amount_cents: int | None = None
+    subtotal: Amount | None = None
+    subtotal_cents: int | None = None
+
+
+class PaymentMethod(QontoModel, frozen=True, kw_only=True):
+    beneficiary_name: str | None = None
+    bic: str | None = None
+    iban: str | None = None
+    type: str | None = None
+
+
+class OrganizationSnapshot(QontoModel, frozen=True, kw_only=True):
+    """The issuing organization as it was when the invoice was issued."""
+
+    id: str | None = None
+    legal_name: str | None = None
+    legal_number: str | None = None
+    legal_country: str | None = None
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    address_zipcode: str | None = None
+    address_city: str | None = None
+    address_country: str | None = None
+    company_leadership: str | None = None
+    district_court: str | None = None
+    commercial_register_number: str | None = None
+    vat_number: str | None = None
+    tax_number: str | None = None
+    legal_capital_share: Amount | None = None
+    transaction_type: str | None = None
+    vat_payment_condition: str | None = None
+
+
+class WelfareFund(QontoModel, frozen=True, kw_only=True):
+    type: str | None = None
+    rate: Decimal | None = None
+
+
+class WithholdingTax(QontoModel, frozen=True, kw_only=True):
+    reason: str | None = None
+    rate: Decimal | None = None
+    payment_reason: str | None = None
+    amount: Decimal | None = None
+
+
+class PaymentReporting(QontoModel, frozen=True, kw_only=True):
+    conditions: str | None = None
+    method: str | None = None
+
+
+class ClientInvoice(QontoModel, frozen=True, kw_only=True):
+    """``status`` is ``draft``, ``unpaid``, ``paid`` or ``canceled`` (others pass through)."""
+
+    id: str
+    organization_id: str | None = None
+    number: str | None = None
+    purchase_order: str | None = None
+    status: str | None = None
+    invoice_url: str | None = None
+    contact_email: str | None = None
+    terms_and_conditions: str | None = None
+    discount_conditions: str | None = None
+    late_payment_penalties: str | None = None
+    legal_fixed_compensation: str | None = None
+    header: str | None = None
+    footer: str | None = None
+    currency: str | None = None
+    total_amount: Amount | None = None
+    total_amount_cents: int | None = None
+    vat_amount: Amount | None = None
+    vat_amount_cents: int | None = None
+    issue_date: datetime.date | None = None
+    due_date: datetime.date | None = None
+    performance_date: datetime.date | None = None
+    performance_start_date: datetime.date | None = None
+    performance_end_date: datetime.date | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+    finalized_at: datetime.datetime | None = None
+    paid_at: datetime.datetime | None = None
+    canceled_at: datetime.datetime | None = None
+    stamp_duty_amount: Decimal | None = None
+    items: list[ClientInvoiceItem] | None = None
+    client: Client | None = None
+    payment_methods: list[PaymentMethod] | None = None
+    credit_notes_ids: list[str] | None = None
+    organization: OrganizationSnapshot | None = None
+    invoice_type: str | None = None
+    attachment_id: str | None = None
+    discount: Discount | None = None
+    einvoicing_status: str | None = None
+    welfare_fund: WelfareFund | None = None
+    withholding_tax: WithholdingTax | None = None
+    payment_reporting: PaymentReporting | None = None
+    einvoicing_lifecycle_events: list[EInvoicingLifecycleEvent] | None = None
+
+
+class ClientInvoiceList(QontoModel, frozen=True, kw_only=True):
+    """One page of ``GET /v2/client_invoices``."""
+
+    items: list[ClientInvoice] = msgspec.field(name="client_invoices")
+    meta: Meta | None = None
+
+
+class _ClientInvoiceEnvelope(QontoModel, frozen=True, kw_only=True):
+    client_invoice: ClientInvoice
+
+
+_CLIENT_INVOICE = EnvelopeDecoder(_ClientInvoiceEnvelope)
+_CLIENT_INVOICE_LIST = EnvelopeDecoder(ClientInvoiceList)
+
+
+def decode_client_invoice(data: bytes) -> ClientInvoice:
+    """Decode ``{"client_invoice": {...}}``."""
+    return _CLIENT_INVOICE.decode(data).client_invoice
+
+
+def decode_client_invoice_list(data: bytes) -> ClientInvoiceList:
+    """Decode ``{"client_invoices": [...], "meta": {...}}``."""
+    return _CLIENT_INVOICE_LIST.decode(data)

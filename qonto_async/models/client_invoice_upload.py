@@ -1,0 +1,73 @@
+"""Client-invoice uploads: ``GET /v2/client_invoices/uploads/{id}`` (and its ``POST``)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import msgspec
+
+from .common import EnvelopeDecoder, QontoModel
+
+__all__ = ["ClientInvoiceUpload", "decode_client_invoice_upload"]
+
+
+class _UploadFields(QontoModel, frozen=True, kw_only=True):
+    organization_id: str | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    file_size: int | None = None
+    url: str | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+
+
+class ClientInvoiceUpload(_UploadFields, frozen=True, kw_only=True):
+    """An uploaded PDF/JPEG/PNG; pass its ``id`` as ``upload_id`` when creating an invoice."""
+
+    id: str
+
+
+class _UploadAttributes(_UploadFields, frozen=True, kw_only=True):
+    id: str | None = None
+
+
+class _UploadResource(QontoModel, frozen=True, kw_only=True):
+    attributes: _UploadAttributes
+    id: str | None = None
+    type: str | None = None
+
+
+class _UploadEnvelope(QontoModel, frozen=True, kw_only=True):
+    # Seed 000 documents the JSON:API shape, other doc pages the legacy one: accept both.
+    data: _UploadResource | None = None
+    client_invoice_upload: _UploadAttributes | None = None
+
+
+_UPLOAD = EnvelopeDecoder(_UploadEnvelope)
+_SHARED_FIELDS = _UploadFields.__struct_fields__
+
+
+def decode_client_invoice_upload(data: bytes) -> ClientInvoiceUpload:
+    """Decode ``{"data": {"id", "attributes"}}`` or ``{"client_invoice_upload": {...}}``.
+
+    In the JSON:API shape the resource id is ``data.id``; ``attributes.id`` is used only when
+    ``data.id`` is absent.
+    """
+    envelope = _UPLOAD.decode(data)
+    if envelope.data is not None:
+        attributes = envelope.data.attributes
+        upload_id = envelope.data.id or attributes.id
+        where = "$.data"
+    elif envelope.client_invoice_upload is not None:
+        attributes = envelope.client_invoice_upload
+        upload_id = attributes.id
+        where = "$.client_invoice_upload"
+    else:
+        raise msgspec.ValidationError(
+            "Expected a `data` or `client_invoice_upload` object, found neither - at `$`"
+        )
+    if not upload_id:
+        raise msgspec.ValidationError(f"Object missing required field `id` - at `{where}`")
+    fields: dict[str, Any] = {name: getattr(attributes, name) for name in _SHARED_FIELDS}
+    return ClientInvoiceUpload(id=upload_id, **fields)
