@@ -118,6 +118,32 @@ def _public_url(url: URL) -> str:
     return str(url.with_user(None).with_query(None))
 
 
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """Everything one request needs, built once and reused by every attempt."""
+
+    method: str
+    url: URL
+    params: QueryParams | None
+    headers: dict[str, str]
+    body: Callable[[], Any]
+    resource_id: str | None
+    authenticated: bool
+
+
+def _connection_error(
+    exc: BaseException, call_method: str, url: URL, resource_id: str | None
+) -> APIConnectionError:
+    if isinstance(exc, TimeoutError):
+        return APITimeoutError(method=call_method, url=_public_url(url), resource_id=resource_id)
+    return APIConnectionError(
+        f"connection error ({type(exc).__name__})",
+        method=call_method,
+        url=_public_url(url),
+        resource_id=resource_id,
+    )
+
+
 class _RetryWhen(retry_base):
     """Retry connection errors and retryable statuses, unless the wait asked is too long."""
 
@@ -223,17 +249,17 @@ class Transport:
             headers["Content-Type"] = "application/json"
         if idempotency_key is not None:
             headers["X-Qonto-Idempotency-Key"] = idempotency_key
-        retryable = method in IDEMPOTENT_METHODS or idempotency_key is not None
-        status, body, trace_id = await self._with_retries(
+        call = _Call(
             method,
             url,
             params,
             headers,
-            lambda: payload if form is None else form(),
+            (lambda: payload) if form is None else form,
             resource_id,
-            retryable=retryable,
             authenticated=True,
         )
+        retryable = method in IDEMPOTENT_METHODS or idempotency_key is not None
+        status, body, trace_id = await self._with_retries(call, retryable=retryable)
         try:
             return decode(body)
         except msgspec.DecodeError as exc:
@@ -249,16 +275,16 @@ class Transport:
 
     async def download(self, url: str, *, resource_id: str | None = None) -> bytes:
         """GET an absolute URL (a signed link) with no Qonto credentials, with retries."""
-        _, body, _ = await self._with_retries(
+        call = _Call(
             "GET",
             URL(url),
             None,
             dict(self._plain_headers),
             lambda: None,
             resource_id,
-            retryable=True,
             authenticated=False,
         )
+        _, body, _ = await self._with_retries(call, retryable=True)
         return body
 
     async def post_form(self, url: str, form: dict[str, str]) -> tuple[int, bytes, str | None]:
@@ -274,25 +300,10 @@ class Transport:
                 target, data=form, headers=self._plain_headers, timeout=self._timeout
             ) as resp:
                 return resp.status, await resp.read(), resp.headers.get("X-Tyk-Trace-Id")
-        except TimeoutError:
-            raise APITimeoutError(method="POST", url=_public_url(target)) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise APIConnectionError(
-                f"connection error ({type(exc).__name__})", method="POST", url=_public_url(target)
-            ) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise _connection_error(exc, "POST", target, None) from None
 
-    async def _with_retries(
-        self,
-        method: str,
-        url: URL,
-        params: QueryParams | None,
-        headers: dict[str, str],
-        body: Callable[[], Any],
-        resource_id: str | None,
-        *,
-        retryable: bool,
-        authenticated: bool,
-    ) -> tuple[int, bytes, str | None]:
+    async def _with_retries(self, call: _Call, *, retryable: bool) -> tuple[int, bytes, str | None]:
         # A fresh AsyncRetrying per request: its statistics and state are per call.
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.max_retries + 1 if retryable else 1),
@@ -307,16 +318,7 @@ class Transport:
             async for attempt in retrying:
                 attempt_number = attempt.retry_state.attempt_number
                 with attempt:
-                    return await self._attempt(
-                        method,
-                        url,
-                        params,
-                        headers,
-                        body,
-                        resource_id,
-                        attempt_number,
-                        authenticated=authenticated,
-                    )
+                    return await self._attempt(call, attempt_number)
         except QontoError as exc:
             self.stats.failures += 1
             exc._record_attempts(attempt_number)
@@ -338,24 +340,14 @@ class Transport:
             self.gate.pause(wait)
         logger.warning("retrying in %.2fs after attempt %d: %s", wait, state.attempt_number, exc)
 
-    async def _attempt(
-        self,
-        method: str,
-        url: URL,
-        params: QueryParams | None,
-        headers: dict[str, str],
-        body: Callable[[], Any],
-        resource_id: str | None,
-        attempt_number: int,
-        *,
-        authenticated: bool,
-    ) -> tuple[int, bytes, str | None]:
+    async def _attempt(self, call: _Call, attempt_number: int) -> tuple[int, bytes, str | None]:
         session = self._get_session()
+        method, url, headers = call.method, call.url, call.headers
         refreshed = False
         async with self._semaphore:
             while True:
                 await self.gate.acquire()
-                if authenticated:
+                if call.authenticated:
                     headers["Authorization"] = await self.auth.authorization()
                 started = time.perf_counter()
                 self.stats.requests += 1
@@ -363,25 +355,16 @@ class Transport:
                     async with session.request(
                         method,
                         url,
-                        params=params,
-                        data=body(),
+                        params=call.params,
+                        data=call.body(),
                         headers=headers,
                         timeout=self._timeout,
                     ) as resp:
                         status = resp.status
                         payload = await resp.read()
                         resp_headers = resp.headers
-                except TimeoutError:
-                    raise APITimeoutError(
-                        method=method, url=_public_url(url), resource_id=resource_id
-                    ) from None
-                except (aiohttp.ClientError, OSError) as exc:
-                    raise APIConnectionError(
-                        f"connection error ({type(exc).__name__})",
-                        method=method,
-                        url=_public_url(url),
-                        resource_id=resource_id,
-                    ) from None
+                except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                    raise _connection_error(exc, method, url, call.resource_id) from None
                 trace_id = resp_headers.get("X-Tyk-Trace-Id")
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug(
@@ -395,12 +378,12 @@ class Transport:
                     )
                 if status < 300:
                     return status, payload, trace_id
-                if status == 401 and authenticated and not refreshed:
+                if status == 401 and call.authenticated and not refreshed:
                     refreshed = True
                     if await self.auth.should_retry_unauthorized(headers["Authorization"]):
                         continue
                 raise self._status_error(
-                    status, payload, resp_headers, trace_id, method, url, resource_id
+                    status, payload, resp_headers, trace_id, method, url, call.resource_id
                 )
 
     def _status_error(

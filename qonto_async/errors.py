@@ -107,6 +107,8 @@ def _describe(method: str | None, url: str | None, resource_id: str | None) -> s
 class APIConnectionError(QontoError):
     """No HTTP answer was received: connection refused or reset, DNS failure, closed early."""
 
+    default_message = "connection error"
+
     def __init__(
         self,
         message: str | None = None,
@@ -116,7 +118,7 @@ class APIConnectionError(QontoError):
         resource_id: str | None = None,
     ) -> None:
         where = _describe(method, url, resource_id)
-        text = message or "connection error"
+        text = message or self.default_message
         if where:
             text = f"{text}: {where}"
         super().__init__(text)
@@ -128,17 +130,7 @@ class APIConnectionError(QontoError):
 class APITimeoutError(APIConnectionError):
     """The request did not complete within the configured timeout."""
 
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        method: str | None = None,
-        url: str | None = None,
-        resource_id: str | None = None,
-    ) -> None:
-        super().__init__(
-            message or "request timed out", method=method, url=url, resource_id=resource_id
-        )
+    default_message = "request timed out"
 
 
 class APIResponseValidationError(QontoError):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
 import aioresponses.core
 import pytest
+from aiohttp import web
 from aioresponses import aioresponses as AioResponses
 
 
@@ -87,3 +89,17 @@ async def qonto(sleeps: SleepRecorder) -> Any:
     sleeps.install(client)
     async with client:
         yield client
+
+
+@contextlib.asynccontextmanager
+async def serve(app: web.Application, **runner_options: Any) -> AsyncIterator[str]:
+    """Run ``app`` on a free port of 127.0.0.1 and yield its base URL."""
+    runner = web.AppRunner(app, **runner_options)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

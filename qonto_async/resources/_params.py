@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 
-__all__ = ["Moment", "Query", "flag", "moment", "sort_key", "statuses"]
+__all__ = ["Moment", "Query", "add", "add_moments", "flag", "moment", "sort_key", "statuses"]
 
 Moment = dt.datetime | dt.date | str
 Query = list[tuple[str, str]]
@@ -54,3 +54,10 @@ def sort_key(value: str, fields: Collection[str]) -> str:
 def add(query: Query, key: str, value: str | None) -> None:
     if value is not None:
         query.append((key, value))
+
+
+def add_moments(query: Query, **moments: Moment | None) -> None:
+    """Add ``filter[<name>]`` for each given moment, in the order given."""
+    for name, value in moments.items():
+        if value is not None:
+            query.append((f"filter[{name}]", moment(name, value)))

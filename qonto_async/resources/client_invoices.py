@@ -10,7 +10,7 @@ from ..models.client_invoice import (
 )
 from ..models.common import Meta
 from ._base import ReadableResource
-from ._params import Moment, Query, add, moment, sort_key, statuses
+from ._params import Moment, Query, add, add_moments, sort_key, statuses
 
 __all__ = ["ClientInvoicesResource"]
 
@@ -50,14 +50,13 @@ class ClientInvoicesResource(ReadableResource[ClientInvoice]):
         query: Query = []
         if status is not None:
             add(query, "filter[status]", ",".join(statuses("status", status)))
-        for key, value in (
-            ("created_at_from", created_at_from),
-            ("created_at_to", created_at_to),
-            ("updated_at_from", updated_at_from),
-            ("updated_at_to", updated_at_to),
-        ):
-            if value is not None:
-                add(query, f"filter[{key}]", moment(key, value))
+        add_moments(
+            query,
+            created_at_from=created_at_from,
+            created_at_to=created_at_to,
+            updated_at_from=updated_at_from,
+            updated_at_to=updated_at_to,
+        )
         if sort_by is not None:
             add(query, "sort_by", sort_key(sort_by, SORT_FIELDS))
         return self._paginate(query, per_page=per_page, prefetch=prefetch, on_progress=on_progress)

@@ -4,7 +4,7 @@ from .._pagination import Paginator, ProgressCallback
 from ..models.client import Client, decode_client, decode_client_list
 from ..models.common import Meta
 from ._base import ReadableResource
-from ._params import Moment, Query, add, moment, sort_key
+from ._params import Moment, Query, add, add_moments, sort_key
 
 __all__ = ["ClientsResource"]
 
@@ -48,10 +48,7 @@ class ClientsResource(ReadableResource[Client]):
         add(query, "filter[vat_number]", vat_number)
         add(query, "filter[email]", email)
         add(query, "filter[name]", name)
-        if updated_at_from is not None:
-            add(query, "filter[updated_at_from]", moment("updated_at_from", updated_at_from))
-        if updated_at_to is not None:
-            add(query, "filter[updated_at_to]", moment("updated_at_to", updated_at_to))
+        add_moments(query, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
         if sort_by is not None:
             add(query, "sort_by", sort_key(sort_by, SORT_FIELDS))
         return self._paginate(query, per_page=per_page, prefetch=prefetch, on_progress=on_progress)

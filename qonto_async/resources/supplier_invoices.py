@@ -10,7 +10,7 @@ from ..models.supplier_invoice import (
     decode_supplier_invoice_list,
 )
 from ._base import ReadableResource
-from ._params import Moment, Query, add, flag, moment, sort_key, statuses
+from ._params import Moment, Query, add, add_moments, flag, sort_key, statuses
 
 __all__ = ["SupplierInvoicesResource"]
 
@@ -73,14 +73,13 @@ class SupplierInvoicesResource(ReadableResource[SupplierInvoice]):
             if due_date not in DUE_DATE_FILTERS:
                 raise ValueError(f"due_date must be one of {sorted(DUE_DATE_FILTERS)}")
             add(params, "filter[due_date]", due_date)
-        for key, value in (
-            ("created_at_from", created_at_from),
-            ("created_at_to", created_at_to),
-            ("updated_at_from", updated_at_from),
-            ("updated_at_to", updated_at_to),
-        ):
-            if value is not None:
-                add(params, f"filter[{key}]", moment(key, value))
+        add_moments(
+            params,
+            created_at_from=created_at_from,
+            created_at_to=created_at_to,
+            updated_at_from=updated_at_from,
+            updated_at_to=updated_at_to,
+        )
         add(params, "filter[attachment_id]", attachment_id)
         for key, toggle in (
             ("missing_data", missing_data),

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aioresponses import aioresponses as AioResponses
-from conftest import BASE_URL
+from conftest import BASE_URL, serve
 
 from qonto_async import APIConnectionError, QontoClient
 
@@ -153,15 +153,8 @@ async def slow_server() -> AsyncIterator[tuple[str, asyncio.Event, list[str]]]:
     app = web.Application()
     app.router.add_get("/v2/clients/slow", slow)
     app.router.add_get("/v2/clients/fast", fast)
-    runner = web.AppRunner(app, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", started, events
-    finally:
-        await runner.cleanup()
+    async with serve(app, handler_cancellation=True) as base_url:
+        yield base_url, started, events
 
 
 async def test_cancelling_mid_flight_releases_connection_and_slot(

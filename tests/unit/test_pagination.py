@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from aioresponses import CallbackResult
 from aioresponses import aioresponses as AioResponses
-from conftest import BASE_URL, SleepRecorder
+from conftest import BASE_URL, SleepRecorder, serve
 
 from qonto_async import APIResponseValidationError, InternalServerError, Page, QontoClient
 from qonto_async._pagination import Paginator
@@ -72,7 +72,7 @@ class PagedApi:
         return CallbackResult(payload=page_body(items, page, per_page, self.total))
 
 
-def serve(mock: AioResponses, api: PagedApi) -> None:
+def mock_pages(mock: AioResponses, api: PagedApi) -> None:
     async def callback(url: Any, **kwargs: Any) -> CallbackResult:
         return await api(url, **kwargs)
 
@@ -90,7 +90,7 @@ async def test_every_item_once_in_order(
     qonto: QontoClient, http_mock: AioResponses, total: int, prefetch: int
 ) -> None:
     api = PagedApi(total)
-    serve(http_mock, api)
+    mock_pages(http_mock, api)
     items = await qonto.client_invoices.list(per_page=10, prefetch=prefetch).all()
     assert [i.id for i in items] == [f"inv-{n:05d}" for n in range(total)]
     pages = max(1, -(-total // 10))
@@ -100,13 +100,13 @@ async def test_every_item_once_in_order(
 
 async def test_prefetch_keeps_pages_in_flight(qonto: QontoClient, http_mock: AioResponses) -> None:
     api = PagedApi(200)
-    serve(http_mock, api)
+    mock_pages(http_mock, api)
     await qonto.client_invoices.list(per_page=10, prefetch=6).all()
     assert api.max_in_flight == 6
 
 
 async def test_pages_expose_items_and_meta(qonto: QontoClient, http_mock: AioResponses) -> None:
-    serve(http_mock, PagedApi(25))
+    mock_pages(http_mock, PagedApi(25))
     pages = [p async for p in qonto.client_invoices.list(per_page=10).pages()]
     assert [p.number for p in pages] == [1, 2, 3]
     assert [len(p.items) for p in pages] == [10, 10, 5]
@@ -120,7 +120,7 @@ async def test_transient_503s_mid_run_lose_nothing(
     qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder
 ) -> None:
     api = PagedApi(60, faults={3: [503, 502], 5: [503]})
-    serve(http_mock, api)
+    mock_pages(http_mock, api)
     items = await qonto.client_invoices.list(per_page=10, prefetch=4).all()
     assert [i.id for i in items] == [f"inv-{n:05d}" for n in range(60)]
     assert len(sleeps.calls) == 3
@@ -129,7 +129,7 @@ async def test_transient_503s_mid_run_lose_nothing(
 async def test_a_page_that_keeps_failing_raises_at_its_turn(
     qonto: QontoClient, http_mock: AioResponses
 ) -> None:
-    serve(http_mock, PagedApi(60, faults={4: [500] * 4}))
+    mock_pages(http_mock, PagedApi(60, faults={4: [500] * 4}))
     seen: list[str] = []
 
     async def consume() -> None:
@@ -145,7 +145,7 @@ async def test_early_break_cancels_pages_in_flight(
     qonto: QontoClient, http_mock: AioResponses
 ) -> None:
     api = PagedApi(1000)
-    serve(http_mock, api)
+    mock_pages(http_mock, api)
     async for item in qonto.client_invoices.list(per_page=10, prefetch=5):
         if item.id == "inv-00012":
             break
@@ -223,7 +223,7 @@ async def test_a_next_page_link_going_backwards_is_an_error_not_a_hang() -> None
 
 
 async def test_progress_reports_done_and_total(qonto: QontoClient, http_mock: AioResponses) -> None:
-    serve(http_mock, PagedApi(25))
+    mock_pages(http_mock, PagedApi(25))
     seen: list[tuple[int, int | None]] = []
     paginator = qonto.client_invoices.list(
         per_page=10, on_progress=lambda done, total: seen.append((done, total))
@@ -373,15 +373,8 @@ async def paged_server() -> AsyncIterator[tuple[str, list[int]]]:
 
     app = web.Application()
     app.router.add_get("/v2/client_invoices", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", served
-    finally:
-        await runner.cleanup()
+    async with serve(app) as base_url:
+        yield base_url, served
 
 
 @pytest.mark.parametrize("prefetch", [1, 8])

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from conftest import SleepRecorder
+from conftest import SleepRecorder, serve
 
 from qonto_async import QontoClient
 from qonto_async._ratelimit import RateGate
@@ -98,15 +98,8 @@ async def clock_server() -> AsyncIterator[tuple[str, list[tuple[float, int]], di
 
     app = web.Application()
     app.router.add_get("/v2/clients/{id}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", arrivals, plan
-    finally:
-        await runner.cleanup()
+    async with serve(app) as base_url:
+        yield base_url, arrivals, plan
 
 
 async def test_job_never_exceeds_configured_rate(
