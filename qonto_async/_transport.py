@@ -359,6 +359,9 @@ class Transport:
                         data=call.body(),
                         headers=headers,
                         timeout=self._timeout,
+                        # Credentials must not follow a redirect to wherever it points;
+                        # Qonto's API does not redirect, signed download links may.
+                        allow_redirects=not call.authenticated,
                     ) as resp:
                         status = resp.status
                         payload = await resp.read()

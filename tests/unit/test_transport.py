@@ -349,3 +349,14 @@ async def test_logging_one_debug_line_per_attempt_and_warning_before_retry(
     assert len(warnings) == 1
     assert "retrying in" in warnings[0]
     assert all(SECRET_KEY not in r.getMessage() for r in caplog.records)
+
+
+async def test_redirects_are_not_followed_with_credentials(
+    qonto: QontoClient, http_mock: AioResponses
+) -> None:
+    http_mock.get(URL, status=302, headers={"Location": "http://elsewhere.test/steal"})
+    http_mock.get("http://elsewhere.test/steal", body=INVOICE)
+    with pytest.raises(APIStatusError) as caught:
+        await qonto.client_invoices.get(INVOICE_ID)
+    assert caught.value.status == 302
+    assert requests_to(http_mock, "http://elsewhere.test/steal") == []
