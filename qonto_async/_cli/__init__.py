@@ -1,0 +1,1 @@
+"""The ``qonto-async`` command line (needs the ``cli`` extra: click and rich)."""
