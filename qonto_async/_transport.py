@@ -144,6 +144,20 @@ def _connection_error(
     )
 
 
+def _brief(exc: BaseException | None) -> str:
+    """One short line for a retry warning: what failed, without the body excerpt."""
+    if isinstance(exc, APIStatusError):
+        parts = [str(exc.status), exc.method, exc.url]
+        if exc.resource_id is not None:
+            parts.append(f"(id {exc.resource_id!r})")
+        if exc.code:
+            parts.append(exc.code)
+        if exc.trace_id:
+            parts.append(f"[trace_id {exc.trace_id}]")
+        return " ".join(parts)
+    return str(exc)
+
+
 class _RetryWhen(retry_base):
     """Retry connection errors and retryable statuses, unless the wait asked is too long."""
 
@@ -338,7 +352,9 @@ class Transport:
         if isinstance(exc, RateLimitError):
             # Every request of this client waits, not only the one that was told.
             self.gate.pause(wait)
-        logger.warning("retrying in %.2fs after attempt %d: %s", wait, state.attempt_number, exc)
+        logger.warning(
+            "retrying in %.2fs after attempt %d: %s", wait, state.attempt_number, _brief(exc)
+        )
 
     async def _attempt(self, call: _Call, attempt_number: int) -> tuple[int, bytes, str | None]:
         session = self._get_session()

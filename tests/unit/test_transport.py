@@ -360,3 +360,18 @@ async def test_redirects_are_not_followed_with_credentials(
         await qonto.client_invoices.get(INVOICE_ID)
     assert caught.value.status == 302
     assert requests_to(http_mock, "http://elsewhere.test/steal") == []
+
+
+async def test_retry_warning_is_one_short_line_without_the_body(
+    qonto: QontoClient, http_mock: AioResponses, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = b"<html><head><title>502 Bad Gateway</title></head><body>" + b"nginx " * 100
+    http_mock.get(URL, status=502, body=page, content_type="text/html")
+    http_mock.get(URL, body=INVOICE)
+    with caplog.at_level(logging.WARNING, logger="qonto_async"):
+        await qonto.client_invoices.get(INVOICE_ID)
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "502 GET" in warning
+    assert INVOICE_ID in warning
+    assert "nginx" not in warning
+    assert len(warning) < 200
