@@ -1,0 +1,620 @@
+"""Shared helpers for the benchmarks: payloads, the local HTTP server process, timing,
+statistics, availability checks, table printing and JSON output.
+
+Nothing here reads outside `benchmarks/`: the seed payloads live in `benchmarks/data/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import copy
+import datetime as dt
+import gc
+import importlib
+import importlib.metadata
+import json
+import multiprocessing
+import multiprocessing.connection
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Self, TypeVar
+from urllib.parse import parse_qs
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+DATA_DIR = BENCH_DIR / "data"
+RESULTS_DIR = BENCH_DIR / "results"
+
+LOGIN = "bench-login"
+SECRET_KEY = "bench-secret"
+AUTH_HEADER = f"{LOGIN}:{SECRET_KEY}"
+
+NOT_AVAILABLE = "not available yet"
+
+T = TypeVar("T")
+
+# --------------------------------------------------------------------------------------------
+# Payloads
+# --------------------------------------------------------------------------------------------
+
+
+def load_json(name: str) -> dict[str, Any]:
+    """A payload stored in benchmarks/data/ (copied from the Qonto documentation examples)."""
+    with (DATA_DIR / name).open(encoding="utf-8") as f:
+        data: dict[str, Any] = json.load(f)
+    return data
+
+
+def compact(obj: Any) -> bytes:
+    """JSON bytes the way an API server sends them: no whitespace, UTF-8."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def seed_client_invoice() -> dict[str, Any]:
+    """The client invoice from Qonto's "Retrieve a client invoice" example (seed 002)."""
+    inner: dict[str, Any] = load_json("client_invoice.json")["client_invoice"]
+    return inner
+
+
+def seed_supplier_invoice() -> dict[str, Any]:
+    """The supplier invoice from Qonto's "Retrieve a supplier invoice" example (seed 003)."""
+    inner: dict[str, Any] = load_json("supplier_invoice.json")["supplier_invoice"]
+    return inner
+
+
+def invoice_id(i: int) -> str:
+    """A UUID-shaped, unique id for the i-th synthetic invoice."""
+    return f"{i:08x}-bd0d-4df4-865c-{i:012x}"
+
+
+def without_item_discounts(invoice: dict[str, Any]) -> dict[str, Any]:
+    """The seed invoice without `items[].discount` (for qodev-qonto-api, whose model types that
+    field as `str` and so rejects Qonto's documented object; see benchmarks/README.md)."""
+    out = copy.deepcopy(invoice)
+    for item in out.get("items") or []:
+        item.pop("discount", None)
+    return out
+
+
+_ID_MARK = "@@BENCH-ID@@"
+_NUM_MARK = "@@BENCH-NUM@@"
+
+
+class InvoiceTemplate:
+    """Builds compact JSON bytes of distinct invoices (unique `id` and `number`) cheaply."""
+
+    def __init__(self, invoice: dict[str, Any]) -> None:
+        tpl = dict(invoice)
+        tpl["id"] = _ID_MARK
+        tpl["number"] = _NUM_MARK
+        raw = compact(tpl)
+        self._before_id, rest = raw.split(_ID_MARK.encode())
+        self._between, self._after = rest.split(_NUM_MARK.encode())
+
+    def item(self, i: int) -> bytes:
+        return b"".join(
+            (
+                self._before_id,
+                invoice_id(i).encode(),
+                self._between,
+                f"INV{i:06d}".encode(),
+                self._after,
+            )
+        )
+
+    def single(self, i: int) -> bytes:
+        """`{"client_invoice": {...}}` as served by GET /v2/client_invoices/{id}."""
+        return b'{"client_invoice":' + self.item(i) + b"}"
+
+    def page(self, page: int, per_page: int, total: int) -> bytes:
+        """`{"client_invoices": [...], "meta": {...}}` as served by GET /v2/client_invoices."""
+        total_pages = max(1, -(-total // per_page))
+        start = (page - 1) * per_page
+        stop = min(start + per_page, total) if page >= 1 else start
+        items = b",".join(self.item(i) for i in range(start, max(start, stop)))
+        meta = {
+            "current_page": page,
+            "next_page": page + 1 if page < total_pages else None,
+            "prev_page": page - 1 if page > 1 else None,
+            "total_pages": total_pages,
+            "total_count": total,
+            "per_page": per_page,
+        }
+        return b'{"client_invoices":[' + items + b'],"meta":' + compact(meta) + b"}"
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics and timing
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and spread of repeated measurements."""
+
+    median: float
+    minimum: float
+    maximum: float
+    q1: float
+    q3: float
+    n: int
+
+    def fmt(self, spec: str = ",.0f") -> str:
+        if self.n == 1:
+            return f"{self.median:{spec}} (n=1)"
+        return f"{self.median:{spec}} [{self.minimum:{spec}}–{self.maximum:{spec}}]"
+
+
+def spread(values: Sequence[float]) -> Spread:
+    vals = sorted(values)
+    if not vals:
+        raise ValueError("no values")
+    if len(vals) >= 2:
+        q1, _, q3 = statistics.quantiles(vals, n=4, method="inclusive")
+    else:
+        q1 = q3 = vals[0]
+    return Spread(statistics.median(vals), vals[0], vals[-1], q1, q3, len(vals))
+
+
+@dataclass
+class Stopwatch:
+    """Wall time (perf_counter) and this process's CPU time (all threads) of a block."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+    _w0: float = field(default=0.0, repr=False)
+    _c0: float = field(default=0.0, repr=False)
+
+    def __enter__(self) -> Stopwatch:
+        self._w0 = time.perf_counter()
+        self._c0 = time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self._w0
+        self.cpu = time.process_time() - self._c0
+
+
+def settle() -> None:
+    """Between measured rounds: collect garbage, so one contender's leftovers do not bill the
+    next one."""
+    gc.collect()
+
+
+def rotate(items: Sequence[T], k: int) -> list[T]:
+    """Round r runs the contenders in a rotated order, so drift on a noisy machine spreads
+    evenly over them."""
+    k %= max(1, len(items))
+    return list(items[k:]) + list(items[:k])
+
+
+# --------------------------------------------------------------------------------------------
+# Availability of the SDK parts (they land in parallel; a missing part is reported, never faked)
+# --------------------------------------------------------------------------------------------
+
+
+def try_attr(module: str, attr: str) -> tuple[Any | None, str | None]:
+    """(object, None) if `module.attr` imports, else (None, reason)."""
+    try:
+        mod = importlib.import_module(module)
+    except Exception as exc:
+        return None, f"{NOT_AVAILABLE}: import {module} failed ({type(exc).__name__}: {exc})"
+    obj = getattr(mod, attr, None)
+    if obj is None:
+        return None, f"{NOT_AVAILABLE}: {module}.{attr} does not exist"
+    return obj, None
+
+
+# --------------------------------------------------------------------------------------------
+# The local HTTP server, in its own process, serving prebuilt bytes
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """What the raw server serves.
+
+    - `GET /v2/client_invoices/{id}` for `invoice_id(0..n_ids-1)`: prebuilt response bytes.
+    - `GET /qodev/v2/client_invoices/{id}`: the same invoices without `items[].discount`
+      (only built when `qodev_variant`).
+    - `GET /v2/client_invoices?page=&per_page=`: `list_total` invoices, pages built on request
+      from a byte template (100,000 invoices would not fit prebuilt in a small machine).
+      `GET /n<total>/v2/client_invoices` serves a list of `<total>` invoices instead (a client
+      pointed at `base_url=<url>/n1000` sees 1,000 invoices).
+    """
+
+    n_ids: int = 0
+    list_total: int = 0
+    qodev_variant: bool = False
+
+
+def _response(status: bytes, body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 "
+        + status
+        + b"\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+
+
+_NOT_FOUND = _response(
+    b"404 Not Found", b'{"errors":[{"code":"not_found","detail":"Not found"}],"trace_id":"bench"}'
+)
+
+
+class _Router:
+    def __init__(self, config: ServerConfig) -> None:
+        seed = seed_client_invoice()
+        self.template = InvoiceTemplate(seed)
+        self.by_id: dict[bytes, bytes] = {
+            invoice_id(i).encode(): _response(b"200 OK", self.template.single(i))
+            for i in range(config.n_ids)
+        }
+        self.qodev_by_id: dict[bytes, bytes] = {}
+        if config.qodev_variant:
+            variant = InvoiceTemplate(without_item_discounts(seed))
+            self.qodev_by_id = {
+                invoice_id(i).encode(): _response(b"200 OK", variant.single(i))
+                for i in range(config.n_ids)
+            }
+        self.list_total = config.list_total
+        self.requests = 0
+
+    def __call__(self, target: bytes) -> bytes:
+        self.requests += 1
+        path, _, query = target.partition(b"?")
+        total = self.list_total
+        if path.startswith(b"/n") and path[2:3].isdigit():  # /n<total>/v2/...: a smaller list
+            prefix, _, rest = path[1:].partition(b"/")
+            total, path = int(prefix[1:]), b"/" + rest
+        if path.startswith(b"/v2/client_invoices/"):
+            return self.by_id.get(path[20:], _NOT_FOUND)
+        if path.startswith(b"/qodev/v2/client_invoices/"):
+            return self.qodev_by_id.get(path[26:], _NOT_FOUND)
+        if path == b"/v2/client_invoices":
+            q = parse_qs(query.decode())
+            page = int((q.get("page") or q.get("current_page") or ["1"])[0])
+            per_page = int((q.get("per_page") or ["100"])[0])
+            return _response(b"200 OK", self.template.page(page, per_page, total))
+        if path == b"/__stats":
+            return _response(b"200 OK", compact({"requests": self.requests}))
+        return _NOT_FOUND
+
+
+class _HTTPProtocol(asyncio.Protocol):
+    """Minimal HTTP/1.1 keep-alive server: GET only, responses looked up, no parsing beyond
+    the request line and Content-Length."""
+
+    def __init__(self, router: _Router) -> None:
+        self.router = router
+        self.buf = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buf[:end]
+            body_len = 0
+            lower = head.lower()
+            cl = lower.find(b"content-length:")
+            if cl >= 0:
+                eol = lower.find(b"\r\n", cl)
+                body_len = int(lower[cl + 15 : eol if eol >= 0 else None])
+            total = end + 4 + body_len
+            if len(self.buf) < total:
+                return
+            self.buf = self.buf[total:]
+            first = head.split(b"\r\n", 1)[0]
+            parts = first.split(b" ")
+            target = parts[1] if len(parts) >= 2 else b"/"
+            assert self.transport is not None
+            self.transport.write(self.router(target))
+            if b"connection: close" in lower:
+                self.transport.close()
+                return
+
+
+Reply = Callable[[Any], Any]
+
+
+async def serve_commands(conn: multiprocessing.connection.Connection, reply: Reply) -> None:
+    """In a child server process: answer the parent's messages with `reply(message)` until it
+    sends "stop" or goes away."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        if conn.poll():
+            message = conn.recv()
+            if message == "stop":
+                return
+            conn.send(reply(message))
+        else:
+            await asyncio.sleep(0.05)
+
+
+def _raw_server_main(config: ServerConfig, conn: multiprocessing.connection.Connection) -> None:
+    async def main() -> None:
+        router = _Router(config)
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: _HTTPProtocol(router), "127.0.0.1", 0, backlog=1024
+        )
+        conn.send({"url": f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"})
+        async with server:
+            await serve_commands(conn, lambda _: {"requests": router.requests})
+
+    asyncio.run(main())
+
+
+class ChildServer:
+    """A server running `target(config, conn)` in a separate (spawned) process.
+
+    The child sends one "hello" dict first (at least {"url": ...}), then answers messages
+    (see `serve_commands`); `ask(message)` sends one and returns the answer."""
+
+    def __init__(
+        self,
+        target: Callable[[Any, multiprocessing.connection.Connection], None],
+        config: Any,
+    ) -> None:
+        self.config = config
+        ctx = multiprocessing.get_context("spawn")
+        self._parent_conn, child_conn = ctx.Pipe()
+        self._proc = ctx.Process(target=target, args=(config, child_conn), daemon=True)
+        self.hello: dict[str, Any] = {}
+
+    @property
+    def url(self) -> str:
+        return str(self.hello["url"])
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def pid(self) -> int:
+        assert self._proc.pid is not None
+        return self._proc.pid
+
+    def __enter__(self) -> Self:
+        self._proc.start()
+        if not self._parent_conn.poll(120):
+            self._proc.terminate()
+            raise RuntimeError("benchmark server did not start")
+        self.hello = self._parent_conn.recv()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self._parent_conn.send("stop")
+        self._proc.join(5)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(5)
+
+    def ask(self, message: Any) -> Any:
+        self._parent_conn.send(message)
+        return self._parent_conn.recv()
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used so far."""
+        import psutil  # type: ignore[import-untyped,unused-ignore]
+
+        t = psutil.Process(self.pid).cpu_times()
+        return float(t.user + t.system)
+
+
+class ServerProcess(ChildServer):
+    """The raw prebuilt-bytes server (`ServerConfig`) in its own process, 127.0.0.1, free port."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        super().__init__(_raw_server_main, config)
+
+
+class _RawClient(asyncio.Protocol):
+    """Keep-alive loop on one connection: send a GET, wait for the whole answer, repeat.
+    Knows only our server's fixed header layout; used to measure the server's ceiling."""
+
+    def __init__(self, requests: Sequence[bytes], state: dict[str, Any]) -> None:
+        self.requests = requests
+        self.state = state
+        self.buf = b""
+        self.i = 0
+        self.transport: asyncio.Transport | None = None
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self._send()
+
+    def _send(self) -> None:
+        assert self.transport is not None
+        self.transport.write(self.requests[self.i % len(self.requests)])
+        self.i += 1
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        cl = self.buf.find(b"Content-Length: ")
+        body_len = int(self.buf[cl + 16 : self.buf.find(b"\r\n", cl)])
+        if len(self.buf) < end + 4 + body_len:
+            return
+        self.buf = b""
+        self.state["count"] += 1
+        if self.state["stop"]:
+            if not self.done.done():
+                self.done.set_result(None)
+            assert self.transport is not None
+            self.transport.close()
+        else:
+            self._send()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+async def measure_server_ceiling(
+    server: ServerProcess, paths: Sequence[str], concurrency: int, duration: float
+) -> dict[str, float]:
+    """Requests/s the server sustains when driven by a client far lighter than any contender,
+    with the server's CPU utilisation over the same interval (1.0 = one core saturated)."""
+    requests = [
+        f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH_HEADER}\r\n\r\n".encode()
+        for p in paths
+    ]
+    loop = asyncio.get_running_loop()
+    state: dict[str, Any] = {"count": 0, "stop": False}
+    protocols: list[_RawClient] = []
+    for k in range(concurrency):
+        _, proto = await loop.create_connection(
+            lambda k=k: _RawClient(rotate(requests, k * 7), state),  # type: ignore[misc]
+            "127.0.0.1",
+            server.port,
+        )
+        protocols.append(proto)
+    await asyncio.sleep(0.2)  # warm
+    c0, s0, w0, t0 = state["count"], server.cpu_seconds(), time.process_time(), time.perf_counter()
+    await asyncio.sleep(duration)
+    c1, s1, w1, t1 = state["count"], server.cpu_seconds(), time.process_time(), time.perf_counter()
+    state["stop"] = True
+    await asyncio.gather(*(p.done for p in protocols))
+    elapsed = t1 - t0
+    return {
+        "requests_per_s": (c1 - c0) / elapsed,
+        "server_cpu_util": (s1 - s0) / elapsed,
+        "driver_cpu_util": (w1 - w0) / elapsed,
+        "concurrency": float(concurrency),
+        "duration_s": elapsed,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Command line, tables, JSON
+# --------------------------------------------------------------------------------------------
+
+
+def base_parser(description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--quick", action="store_true", help="scaled-down run that finishes in under a minute"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="alternating rounds (default depends on --quick)"
+    )
+    return parser
+
+
+def command_line(module: str) -> str:
+    """The exact command that reproduces this run, from the repository root."""
+    return " ".join(["python", "-m", module, *(shlex.quote(a) for a in sys.argv[1:])])
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def environment() -> dict[str, Any]:
+    dists = ["qonto-async", "aiohttp", "msgspec", "httpx", "pydantic", "qodev-qonto-api", "psutil"]
+    return {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "loadavg_at_end": os.getloadavg(),
+        "versions": {d: _version(d) for d in dists},
+    }
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain-text table; the first column left-aligned, the others right-aligned."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        out = [c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(cells)]
+        return "  ".join(out).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), sep, *(line(r) for r in rows)])
+
+
+def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    text = f"\n{title}\n{format_table(headers, rows)}"
+    print(text, flush=True)
+    return text
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Spread):
+        return asdict(obj)
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def write_results(name: str, module: str, results: dict[str, Any]) -> Path:
+    """Write `benchmarks/results/<name>.json` with the command and environment; print the path."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    doc = {
+        "benchmark": name,
+        "command": command_line(module),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "environment": environment(),
+        **_jsonable(results),
+    }
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def finish(name: str, module: str, results: dict[str, Any]) -> None:
+    """The last lines every benchmark prints: the reproducing command and the JSON path."""
+    path = write_results(name, module, results)
+    print(f"\nReproduce with: {command_line(module)}")
+    print(f"Results written to {path.relative_to(REPO_ROOT)}")
+
+
+def chunks(seq: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def maybe(fn: Callable[[], str], default: str = "n/a") -> str:
+    try:
+        return fn()
+    except Exception:
+        return default

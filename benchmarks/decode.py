@@ -1,0 +1,283 @@
+"""Decoding: per-object cost and memory of our msgspec models vs dicts vs pydantic v2.
+
+Payloads: the client invoice and supplier invoice from Qonto's documentation examples (seeds 002
+and 003) and a 100-invoice page of distinct client invoices. Decoders, alternating in every round:
+json.loads to dicts, msgspec to untyped dicts (parser floor), our models, pydantic v2 equivalents
+(`model_validate_json`, and `model_validate(json.loads(...))` as many users write it).
+
+Run from the repository root:  python -m benchmarks.decode [--quick]
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from benchmarks import _pydantic_models as pm
+from benchmarks._common import (
+    NOT_AVAILABLE,
+    InvoiceTemplate,
+    base_parser,
+    compact,
+    finish,
+    load_json,
+    print_table,
+    rotate,
+    seed_client_invoice,
+    settle,
+    spread,
+    try_attr,
+)
+
+MODULE = "benchmarks.decode"
+
+Decoder = Callable[[bytes], Any]
+
+
+@dataclass(frozen=True)
+class Payload:
+    key: str
+    label: str
+    data: bytes
+    objects: int
+
+
+@dataclass(frozen=True)
+class Contender:
+    key: str
+    label: str
+    decoders: dict[str, Decoder]  # payload key -> decode function
+    unavailable: str | None = None
+
+
+def payloads() -> list[Payload]:
+    template = InvoiceTemplate(seed_client_invoice())
+    return [
+        Payload(
+            "client_invoice",
+            "client invoice (seed 002)",
+            compact(load_json("client_invoice.json")),
+            1,
+        ),
+        Payload(
+            "supplier_invoice",
+            "supplier invoice (seed 003)",
+            compact(load_json("supplier_invoice.json")),
+            1,
+        ),
+        Payload("page_100", "page of 100 client invoices", template.page(1, 100, 100), 100),
+    ]
+
+
+def contenders() -> list[Contender]:
+    out = [
+        Contender(
+            "json",
+            "json.loads -> dicts",
+            {"client_invoice": json.loads, "supplier_invoice": json.loads, "page_100": json.loads},
+        ),
+        Contender(
+            "msgspec_raw",
+            "msgspec untyped -> dicts",
+            {
+                "client_invoice": msgspec.json.decode,
+                "supplier_invoice": msgspec.json.decode,
+                "page_100": msgspec.json.decode,
+            },
+        ),
+    ]
+    names = ("decode_client_invoice", "decode_supplier_invoice", "decode_client_invoice_list")
+    found = {n: try_attr("qonto_async.models", n) for n in names}
+    reason = next((r for _, r in found.values() if r), None)
+    ours: dict[str, Decoder] = {}
+    if reason is None:
+        keys = ("client_invoice", "supplier_invoice", "page_100")
+        for payload, name in zip(keys, names, strict=True):
+            fn = found[name][0]
+            assert callable(fn)
+            ours[payload] = fn
+    out.append(Contender("ours", "qonto_async models (msgspec)", ours, reason))
+    out.append(
+        Contender(
+            "pydantic",
+            "pydantic v2 model_validate_json",
+            {
+                "client_invoice": pm.ClientInvoiceResponse.model_validate_json,
+                "supplier_invoice": pm.SupplierInvoiceResponse.model_validate_json,
+                "page_100": pm.ClientInvoiceList.model_validate_json,
+            },
+        )
+    )
+    out.append(
+        Contender(
+            "pydantic_dict",
+            "pydantic v2 model_validate(json.loads)",
+            {
+                "client_invoice": lambda b: pm.ClientInvoiceResponse.model_validate(json.loads(b)),
+                "supplier_invoice": lambda b: pm.SupplierInvoiceResponse.model_validate(
+                    json.loads(b)
+                ),
+                "page_100": lambda b: pm.ClientInvoiceList.model_validate(json.loads(b)),
+            },
+        )
+    )
+    return out
+
+
+def calibrate(fn: Decoder, data: bytes, target_s: float) -> int:
+    """Loops needed for one sample to last about `target_s`."""
+    loops = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(loops):
+            fn(data)
+        elapsed = time.perf_counter() - t0
+        if elapsed >= target_s / 4 or loops >= 1 << 22:
+            return max(1, int(loops * target_s / max(elapsed, 1e-9)))
+        loops *= 4
+
+
+def time_once(fn: Decoder, data: bytes, loops: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(loops):
+        fn(data)
+    return time.perf_counter() - t0
+
+
+def memory_per_invoice(contender: Contender, pages: Sequence[bytes], per_page: int) -> float | None:
+    """Bytes kept alive per decoded client invoice (tracemalloc), envelopes dropped."""
+    if "page_100" not in contender.decoders:
+        return None
+    decode = contender.decoders["page_100"]
+
+    def items(page: Any) -> Any:
+        if isinstance(page, dict):
+            return page["client_invoices"]
+        if hasattr(page, "client_invoices"):
+            return page.client_invoices
+        return page.items
+
+    settle()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = [items(decode(p)) for p in pages]
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    count = sum(len(k) for k in kept)
+    assert count == per_page * len(pages)
+    return (after - before) / count
+
+
+def run(args: Any) -> dict[str, Any]:
+    pls = payloads()
+    cons = contenders()
+    active = [c for c in cons if c.unavailable is None]
+    for c in cons:
+        if c.unavailable:
+            print(f"{c.label}: {c.unavailable}")
+    target = 0.03 if args.quick else 0.1
+    per_payload: dict[str, Any] = {}
+    for p in pls:
+        loops = {c.key: calibrate(c.decoders[p.key], p.data, target) for c in active}
+        samples: dict[str, list[float]] = {c.key: [] for c in active}
+        for r in range(args.rounds):
+            for c in rotate(active, r):
+                settle()
+                elapsed = time_once(c.decoders[p.key], p.data, loops[c.key])
+                samples[c.key].append(elapsed / loops[c.key] / p.objects * 1e6)
+        res: dict[str, Any] = {"bytes": len(p.data), "objects": p.objects, "contenders": {}}
+        for c in cons:
+            if c.key not in samples:
+                res["contenders"][c.key] = {"status": c.unavailable}
+                continue
+            vs_ours = None
+            if "ours" in samples:
+                vs_ours = spread(
+                    [x / y for x, y in zip(samples[c.key], samples["ours"], strict=True)]
+                )
+            res["contenders"][c.key] = {
+                "status": "ok",
+                "us_per_object": spread(samples[c.key]),
+                "ratio_to_ours": vs_ours,
+                "loops_per_sample": loops[c.key],
+            }
+        per_payload[p.key] = res
+        rows = []
+        for c in cons:
+            s = res["contenders"][c.key]
+            if s["status"] != "ok":
+                rows.append([c.label, "—", "—"])
+                continue
+            rr = s["ratio_to_ours"]
+            rows.append([c.label, s["us_per_object"].fmt(",.2f"), rr.fmt(".2f") if rr else "n/a"])
+        print_table(
+            f"{p.label}, {len(p.data):,} bytes: µs per object, median [min–max] of "
+            f"{args.rounds} alternating rounds",
+            ["decoder", "µs/object", "time ÷ ours"],
+            rows,
+        )
+
+    template = InvoiceTemplate(seed_client_invoice())
+    pages = [template.page(i + 1, 100, 1000) for i in range(10)]
+    memory: dict[str, float | None] = {}
+    for c in active:
+        memory[c.key] = memory_per_invoice(c, pages, 100)
+    mem_rows = []
+    for c in cons:
+        m = memory.get(c.key)
+        if m is None:
+            mem_rows.append([c.label, c.unavailable or "n/a", ""])
+            continue
+        base = memory.get("ours")
+        ratio = f"{m / base:.2f}" if base else "n/a"
+        mem_rows.append([c.label, f"{m:,.0f}", ratio])
+    print_table(
+        "Memory kept alive per decoded client invoice (tracemalloc, 1,000 invoices from 10 pages)",
+        ["decoder", "bytes/invoice", "÷ ours"],
+        mem_rows,
+    )
+
+    target_rows = []
+    verdicts: dict[str, Any] = {}
+    for p in pls:
+        pyd = per_payload[p.key]["contenders"]["pydantic"]
+        if pyd["status"] == "ok" and pyd["ratio_to_ours"] is not None:
+            v = pyd["ratio_to_ours"].median
+            verdicts[p.key] = {"pydantic_over_ours": v, "goal": 3.0, "met": v >= 3.0}
+            target_rows.append([p.label, f"{v:.2f}x", ">= 3x", "met" if v >= 3.0 else "NOT met"])
+        else:
+            verdicts[p.key] = {"pydantic_over_ours": None, "goal": 3.0, "met": None}
+            target_rows.append([p.label, "n/a", ">= 3x", NOT_AVAILABLE])
+    print_table(
+        "Target: typed decoding at least 3x faster than pydantic v2 (model_validate_json)",
+        ["payload", "pydantic ÷ ours", "goal", "verdict"],
+        target_rows,
+    )
+    return {
+        "config": {"rounds": args.rounds, "sample_target_s": target, "quick": args.quick},
+        "payloads": per_payload,
+        "memory_bytes_per_invoice": memory,
+        "targets": verdicts,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = base_parser("decode benchmark")
+    args = parser.parse_args(argv)
+    if args.rounds is None:
+        args.rounds = 5 if args.quick else 9
+    finish("decode", MODULE, run(args))
+
+
+if __name__ == "__main__":
+    main()
