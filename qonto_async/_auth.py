@@ -68,6 +68,8 @@ PostForm = Callable[[str, dict[str, str]], Awaitable[tuple[int, bytes, str | Non
 
 class Auth(Protocol):
     kind: str
+    static_authorization: str | None
+    """The header when it never changes (API key, bearer): the transport skips the await."""
 
     async def authorization(self) -> str: ...
 
@@ -80,6 +82,7 @@ class ApiKeyAuth:
     def __init__(self, login: str, secret_key: str) -> None:
         self.login = login
         self._header = f"{login}:{secret_key}"
+        self.static_authorization: str | None = self._header
 
     async def authorization(self) -> str:
         return self._header
@@ -96,6 +99,7 @@ class BearerAuth:
 
     def __init__(self, access_token: str) -> None:
         self._header = f"Bearer {access_token}"
+        self.static_authorization: str | None = self._header
 
     async def authorization(self) -> str:
         return self._header
@@ -131,6 +135,7 @@ class OAuthAuth:
     """
 
     kind = "oauth"
+    static_authorization: str | None = None
 
     def __init__(
         self,

@@ -22,6 +22,9 @@ from collections.abc import Awaitable, Callable
 
 __all__ = ["RateGate"]
 
+# Slot times are sums of float intervals; a nanosecond is "now", not "later".
+_EPSILON = 1e-9
+
 
 class RateGate:
     def __init__(
@@ -70,6 +73,28 @@ class RateGate:
             window.append(send_at)
         return send_at
 
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free right now; never waits, changes nothing otherwise.
+
+        The transport calls this first so the common case costs no coroutine.
+        """
+        now = self._clock()
+        if now < self._paused_until:
+            return False
+        if self._interval:
+            arrival = max(self._theoretical_arrival, now)
+            if arrival - self._tolerance > now + _EPSILON:
+                return False
+        window = self._window
+        if (
+            window is not None
+            and len(window) == window.maxlen
+            and window[0] + self._window_seconds > now + _EPSILON
+        ):
+            return False
+        self._reserve(now)
+        return True
+
     async def acquire(self) -> None:
         while True:
             now = self._clock()
@@ -77,7 +102,7 @@ class RateGate:
                 await self._sleep(self._paused_until - now)
                 continue
             send_at = self._reserve(now)
-            if send_at > now:
+            if send_at > now + _EPSILON:
                 await self._sleep(send_at - now)
             if self._clock() >= self._paused_until:
                 return

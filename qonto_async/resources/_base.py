@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar, Generic, Literal, TypeVar, overload
 from urllib.parse import quote
@@ -19,10 +20,15 @@ M = TypeVar("M")
 MAX_PER_PAGE = 100
 
 
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def quote_id(resource_id: str) -> str:
     """Quote an opaque id into one path segment; ``.`` too, so ``..`` cannot climb."""
     if not isinstance(resource_id, str):
         raise TypeError(f"an id must be a str, not {type(resource_id).__name__}")
+    if _PLAIN_ID.fullmatch(resource_id):  # UUID-like ids, nearly all of them: nothing to quote
+        return resource_id
     if not resource_id:
         raise ValueError("an id must be a non-empty string")
     return quote(resource_id, safe="").replace(".", "%2E")

@@ -69,6 +69,38 @@ async def test_concurrent_waiters_are_served_in_order() -> None:
     assert order == list(range(260))
 
 
+def test_try_acquire_takes_only_free_slots() -> None:
+    clock = SleepRecorder()
+    gate = gate_on(clock, 5, window_requests=8, window_seconds=60)
+    assert [gate.try_acquire() for _ in range(6)] == [True] * 5 + [False]
+    clock.now += 0.2
+    assert gate.try_acquire()
+    assert not gate.try_acquire()
+    clock.now += 0.2
+    assert gate.try_acquire()
+    clock.now += 10
+    assert gate.try_acquire()  # the 8th and last slot of the 60 s window
+    clock.now += 10
+    assert not gate.try_acquire()  # the window is full until the first slot leaves it
+    clock.now += 60
+    assert gate.try_acquire()
+    gate.pause(3)
+    clock.now += 1
+    assert not gate.try_acquire()
+    clock.now += 2
+    assert gate.try_acquire()
+
+
+async def test_try_acquire_and_acquire_share_one_schedule() -> None:
+    clock = SleepRecorder()
+    gate = gate_on(clock, 10)
+    for _ in range(30):
+        if not gate.try_acquire():
+            await gate.acquire()
+    # 10 at once, then one every 0.1 s
+    assert clock.now - 1000.0 == pytest.approx(2.0)
+
+
 def test_invalid_rate() -> None:
     with pytest.raises(ValueError, match="positive"):
         RateGate(0)
