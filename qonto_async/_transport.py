@@ -118,7 +118,7 @@ def _public_url(url: URL) -> str:
     return str(url.with_user(None).with_query(None))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Call:
     """Everything one request needs, built once and reused by every attempt."""
 
@@ -275,7 +275,10 @@ class Transport:
             authenticated=True,
         )
         retryable = method in IDEMPOTENT_METHODS or idempotency_key is not None
-        status, body, trace_id = await self._with_retries(call, retryable=retryable)
+        try:
+            status, body, trace_id = await self._attempt(call, 1)
+        except QontoError as exc:
+            status, body, trace_id = await self._after_failure(call, exc, retryable=retryable)
         try:
             return decode(body)
         except msgspec.DecodeError as exc:
@@ -300,7 +303,10 @@ class Transport:
             resource_id,
             authenticated=False,
         )
-        _, body, _ = await self._with_retries(call, retryable=True)
+        try:
+            _, body, _ = await self._attempt(call, 1)
+        except QontoError as exc:
+            _, body, _ = await self._after_failure(call, exc, retryable=True)
         return body
 
     async def post_form(self, url: str, form: dict[str, str]) -> tuple[int, bytes, str | None]:
@@ -319,20 +325,21 @@ class Transport:
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise _connection_error(exc, "POST", target, None) from None
 
-    async def _with_retries(self, call: _Call, *, retryable: bool) -> tuple[int, bytes, str | None]:
-        # Most requests succeed at once, and building a tenacity AsyncRetrying costs about as
-        # much CPU as the rest of the request (measured: benchmarks/throughput.py --profile).
-        # So the first attempt runs bare; only a failure worth retrying gets the request its
-        # own AsyncRetrying, whose attempt 1 replays that failure, so waits, logging and
-        # counting follow the one policy below.
-        try:
-            return await self._attempt(call, 1)
-        except QontoError as exc:
-            if not (retryable and self.retry.max_retries and self._retry_when.accepts(exc)):
-                self.stats.failures += 1
-                exc._record_attempts(1)
-                raise
-            first_failure = exc
+    async def _after_failure(
+        self, call: _Call, first_failure: QontoError, *, retryable: bool
+    ) -> tuple[int, bytes, str | None]:
+        """Retry a request whose first attempt failed, or give up on it.
+
+        Most requests succeed at once, and building a tenacity AsyncRetrying costs about as
+        much CPU as the rest of a request (measured: ``benchmarks/throughput.py --profile``).
+        So the first attempt runs bare, and only a failure worth retrying gets the request
+        its own AsyncRetrying, whose attempt 1 replays that failure: waits, logging and
+        counting all follow the one policy below.
+        """
+        if not (retryable and self.retry.max_retries and self._retry_when.accepts(first_failure)):
+            self.stats.failures += 1
+            first_failure._record_attempts(1)
+            raise first_failure
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.max_retries + 1),
             wait=self._wait,
@@ -384,7 +391,8 @@ class Transport:
                     headers["Authorization"] = (
                         self.auth.static_authorization or await self.auth.authorization()
                     )
-                started = time.perf_counter()
+                debug = logger.isEnabledFor(logging.DEBUG)
+                started = time.perf_counter() if debug else 0.0
                 self.stats.requests += 1
                 try:
                     async with session.request(
@@ -404,7 +412,7 @@ class Transport:
                 except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                     raise _connection_error(exc, method, url, call.resource_id) from None
                 trace_id = resp_headers.get("X-Tyk-Trace-Id")
-                if logger.isEnabledFor(logging.DEBUG):
+                if debug:
                     logger.debug(
                         "%s %s -> %d in %.1f ms (attempt %d, trace_id %s)",
                         method,
