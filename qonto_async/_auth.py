@@ -152,7 +152,6 @@ class OAuthAuth:
         self._on_token_refresh = on_token_refresh
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
         self._lock = asyncio.Lock()
-        self.refresh_count = 0
 
     @property
     def credentials(self) -> OAuthCredentials:
@@ -213,7 +212,6 @@ class OAuthAuth:
             refresh_token=answer.refresh_token or creds.refresh_token,
             expires_at=expires_at,
         )
-        self.refresh_count += 1
         logger.debug("OAuth access token refreshed (expires_at=%s)", expires_at)
         if self._on_token_refresh is not None:
             outcome = self._on_token_refresh(self._credentials)

@@ -275,10 +275,7 @@ class Transport:
             authenticated=True,
         )
         retryable = method in IDEMPOTENT_METHODS or idempotency_key is not None
-        try:
-            status, body, trace_id = await self._attempt(call, 1)
-        except QontoError as exc:
-            status, body, trace_id = await self._after_failure(call, exc, retryable=retryable)
+        status, body, trace_id = await self._send(call, retryable=retryable)
         try:
             return decode(body)
         except msgspec.DecodeError as exc:
@@ -303,10 +300,7 @@ class Transport:
             resource_id,
             authenticated=False,
         )
-        try:
-            _, body, _ = await self._attempt(call, 1)
-        except QontoError as exc:
-            _, body, _ = await self._after_failure(call, exc, retryable=True)
+        _, body, _ = await self._send(call, retryable=True)
         return body
 
     async def post_form(self, url: str, form: dict[str, str]) -> tuple[int, bytes, str | None]:
@@ -324,6 +318,12 @@ class Transport:
                 return resp.status, await resp.read(), resp.headers.get("X-Tyk-Trace-Id")
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise _connection_error(exc, "POST", target, None) from None
+
+    async def _send(self, call: _Call, *, retryable: bool) -> tuple[int, bytes, str | None]:
+        try:
+            return await self._attempt(call, 1)
+        except QontoError as exc:
+            return await self._after_failure(call, exc, retryable=retryable)
 
     async def _after_failure(
         self, call: _Call, first_failure: QontoError, *, retryable: bool
