@@ -10,6 +10,7 @@
 
 from ._auth import OAuthCredentials
 from ._client import PRODUCTION_URL, SANDBOX_URL, QontoClient
+from ._logs import setup_logging
 from ._pagination import Page, Paginator, ProgressCallback
 from ._transport import ClientStats
 from ._version import __version__
@@ -20,8 +21,10 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConflictError,
     ErrorDetail,
+    EventLoopMismatchError,
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
@@ -73,6 +76,7 @@ __all__ = [
     "AvailableActions",
     "BadRequestError",
     "Client",
+    "ClientClosedError",
     "ClientInvoice",
     "ClientInvoiceItem",
     "ClientInvoiceUpload",
@@ -81,6 +85,7 @@ __all__ = [
     "Discount",
     "EInvoicingLifecycleEvent",
     "ErrorDetail",
+    "EventLoopMismatchError",
     "InternalServerError",
     "Meta",
     "NotFoundError",
@@ -107,3 +112,5 @@ __all__ = [
     "WithholdingTax",
     "__version__",
 ]
+
+setup_logging()

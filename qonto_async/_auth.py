@@ -2,6 +2,11 @@
 
 Each scheme answers one question for the transport, "what is the Authorization header now?",
 and OAuth also answers "a 401 came back for this header: is a retry worth it?".
+
+Every credential value the SDK handles is a :class:`Redacted` string: it sends as itself but
+``repr()`` shows ``'<redacted>'``, so a header dict, a form or a request record that ends up
+in a traceback's frame locals (``pytest -l``, Sentry, rich's ``show_locals``) or in aiohttp's
+``RequestInfo`` gives nothing away.
 """
 
 from __future__ import annotations
@@ -21,12 +26,12 @@ from .errors import APIResponseValidationError, AuthenticationError, ErrorDetail
 __all__ = [
     "OAUTH_TOKEN_URL",
     "OAUTH_TOKEN_URL_SANDBOX",
-    "ApiKeyAuth",
     "Auth",
-    "BearerAuth",
     "OAuthAuth",
     "OAuthCredentials",
     "PostForm",
+    "Redacted",
+    "StaticAuth",
     "TokenRefreshHook",
 ]
 
@@ -38,6 +43,15 @@ OAUTH_TOKEN_URL_SANDBOX = "https://oauth-sandbox.staging.qonto.co/oauth2/token"
 # Refresh this long before the access token's announced expiry, so a request never leaves
 # with a token that dies in flight.
 REFRESH_MARGIN = dt.timedelta(seconds=60)
+
+
+class Redacted(str):
+    """A secret string: equal to, and sent as, its value; never shown by ``repr()``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<redacted>'"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=False)
@@ -76,45 +90,40 @@ class Auth(Protocol):
     async def should_retry_unauthorized(self, sent: str) -> bool: ...
 
 
-class ApiKeyAuth:
-    kind = "api_key"
+class StaticAuth:
+    """A header that never changes: an API key (``login:secret_key``) or a bearer token."""
 
-    def __init__(self, login: str, secret_key: str) -> None:
-        self.login = login
-        self._header = f"{login}:{secret_key}"
-        self.static_authorization: str | None = self._header
+    def __init__(self, kind: str, header: str, shown: str) -> None:
+        self.kind = kind
+        self.static_authorization: str | None = Redacted(header)
+        self._shown = shown
+
+    @classmethod
+    def api_key(cls, login: str, secret_key: str) -> StaticAuth:
+        return cls("api_key", f"{login}:{secret_key}", f"ApiKeyAuth(login={login!r})")
+
+    @classmethod
+    def bearer(cls, access_token: str) -> StaticAuth:
+        return cls("bearer", f"Bearer {access_token}", "BearerAuth()")
 
     async def authorization(self) -> str:
-        return self._header
+        assert self.static_authorization is not None
+        return self.static_authorization
 
     async def should_retry_unauthorized(self, sent: str) -> bool:
         return False
 
     def __repr__(self) -> str:
-        return f"ApiKeyAuth(login={self.login!r})"
-
-
-class BearerAuth:
-    kind = "bearer"
-
-    def __init__(self, access_token: str) -> None:
-        self._header = f"Bearer {access_token}"
-        self.static_authorization: str | None = self._header
-
-    async def authorization(self) -> str:
-        return self._header
-
-    async def should_retry_unauthorized(self, sent: str) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "BearerAuth()"
+        return self._shown
 
 
 class _TokenAnswer(msgspec.Struct, frozen=True):
     access_token: str
     expires_in: float | None = None
     refresh_token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"_TokenAnswer(expires_in={self.expires_in!r})"
 
 
 class _OAuthErrorBody(msgspec.Struct, frozen=True):
@@ -167,11 +176,11 @@ class OAuthAuth:
 
     async def authorization(self) -> str:
         if not self._is_fresh():
-            stale = self._credentials.access_token
+            seen = self._credentials  # the object, not the token: no secret in a frame local
             async with self._lock:
-                if self._credentials.access_token == stale and not self._is_fresh():
+                if self._credentials is seen and not self._is_fresh():
                     await self._refresh()
-        return f"Bearer {self._credentials.access_token}"
+        return Redacted(f"Bearer {self._credentials.access_token}")
 
     async def should_retry_unauthorized(self, sent: str) -> bool:
         async with self._lock:
@@ -180,43 +189,56 @@ class OAuthAuth:
         return True
 
     async def _refresh(self) -> None:
-        creds = self._credentials
+        self._credentials = await self._exchange(self._credentials)
+        logger.debug("OAuth access token refreshed (expires_at=%s)", self._credentials.expires_at)
+        if self._on_token_refresh is not None:
+            outcome = self._on_token_refresh(self._credentials)
+            if inspect.isawaitable(outcome):
+                await outcome
+
+    async def _exchange(self, creds: OAuthCredentials) -> OAuthCredentials:
+        """Spend the refresh token for new credentials.
+
+        The answer's body holds the new tokens, so it never stays in a frame that raises:
+        failures are raised after ``del``, outside any ``except`` (no ``__context__``).
+        """
         form = {
             "grant_type": "refresh_token",
             "client_id": creds.client_id,
-            "client_secret": creds.client_secret,
-            "refresh_token": creds.refresh_token,
+            "client_secret": Redacted(creds.client_secret),
+            "refresh_token": Redacted(creds.refresh_token),
         }
         status, body, trace_id = await self._post_form(self._token_url, form)
+        del form
         if status != 200:
             raise self._refresh_error(status, body, trace_id)
+        answer: _TokenAnswer | None = None
+        where = ""
         try:
             answer = _token_decoder.decode(body)
         except msgspec.DecodeError as exc:
+            where = str(exc)
+        del body
+        if answer is None:
             raise APIResponseValidationError(
                 status=status,
                 body_excerpt="<token answer withheld>",
-                where=f"OAuth token answer: {exc}",
+                where=f"OAuth token answer: {where}",
                 method="POST",
                 url=self._token_url,
                 trace_id=trace_id,
-            ) from None
+            )
         expires_at = (
             self._now() + dt.timedelta(seconds=answer.expires_in)
             if answer.expires_in is not None
             else None
         )
-        self._credentials = dataclasses.replace(
+        return dataclasses.replace(
             creds,
             access_token=answer.access_token,
             refresh_token=answer.refresh_token or creds.refresh_token,
             expires_at=expires_at,
         )
-        logger.debug("OAuth access token refreshed (expires_at=%s)", expires_at)
-        if self._on_token_refresh is not None:
-            outcome = self._on_token_refresh(self._credentials)
-            if inspect.isawaitable(outcome):
-                await outcome
 
     def _refresh_error(self, status: int, body: bytes, trace_id: str | None) -> AuthenticationError:
         try:

@@ -1,23 +1,26 @@
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
 import aiohttp
+from yarl import URL
 
 from ._auth import (
     OAUTH_TOKEN_URL,
     OAUTH_TOKEN_URL_SANDBOX,
-    ApiKeyAuth,
     Auth,
-    BearerAuth,
     OAuthAuth,
     OAuthCredentials,
+    StaticAuth,
     TokenRefreshHook,
 )
 from ._ratelimit import RateGate
-from ._transport import ClientStats, RetryPolicy, Transport
+from ._retry import RetryPolicy
+from ._transport import ClientStats, Transport
 from ._version import __version__
 from .resources import (
     AttachmentsResource,
@@ -31,6 +34,8 @@ __all__ = ["PRODUCTION_URL", "SANDBOX_URL", "QontoClient"]
 
 PRODUCTION_URL = "https://thirdparty.qonto.com"
 SANDBOX_URL = "https://thirdparty-sandbox.staging.qonto.co"
+
+logger = logging.getLogger("qonto_async")
 
 # Qonto's second limit (10,000 requests per 10 minutes), with a margin for clocks and for
 # other clients on the same IP address.
@@ -67,7 +72,7 @@ class QontoClient:
         base_url = base_url or env.get("QONTO_BASE_URL") or None
         if base_url is None:
             base_url = SANDBOX_URL if staging_token else PRODUCTION_URL
-        self._base_url = base_url.rstrip("/")
+        self._base_url = normalise_base_url(base_url)
         self._sandbox = staging_token is not None
         self._transport = Transport(
             base_url=self._base_url,
@@ -104,20 +109,20 @@ class QontoClient:
                 on_token_refresh=on_token_refresh,
             )
         if access_token:
-            return BearerAuth(access_token)
+            return StaticAuth.bearer(access_token)
         env = os.environ
         explicit = login or secret_key
         login = login or env.get("QONTO_LOGIN")
         secret_key = secret_key or env.get("QONTO_SECRET_KEY")
         if login and secret_key:
-            return ApiKeyAuth(login, secret_key)
+            return StaticAuth.api_key(login, secret_key)
         if explicit:
             missing = "secret_key (or QONTO_SECRET_KEY)" if login else "login (or QONTO_LOGIN)"
             raise ValueError(
                 f"API-key credentials need a login and a secret key: {missing} is missing"
             )
         if env_token := env.get("QONTO_ACCESS_TOKEN"):
-            return BearerAuth(env_token)
+            return StaticAuth.bearer(env_token)
         raise ValueError(
             "no Qonto credentials: pass login= and secret_key=, access_token= or oauth=, "
             "or set QONTO_LOGIN and QONTO_SECRET_KEY (or QONTO_ACCESS_TOKEN)"
@@ -131,6 +136,25 @@ class QontoClient:
     def stats(self) -> ClientStats:
         """Requests sent, retries, 429s seen and requests that failed, since creation."""
         return self._transport.stats
+
+    def _use_clock(
+        self,
+        clock: Callable[[], float],
+        retry_sleep: Callable[[float], Awaitable[None]],
+        gate_sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        """Wait and measure with these: ``qonto_async.testing.VirtualClock.install``."""
+        self._transport.retrier.sleep = retry_sleep
+        self._transport.gate.use_clock(clock, gate_sleep)
+
+    @property
+    def max_concurrency(self) -> int:
+        return self._transport.max_concurrency
+
+    @property
+    def requests_in_flight(self) -> int:
+        """Requests holding one of the ``max_concurrency`` slots right now."""
+        return self._transport.in_flight
 
     @property
     def oauth_credentials(self) -> OAuthCredentials | None:
@@ -162,3 +186,24 @@ class QontoClient:
             f"QontoClient(base_url={self._base_url!r}, auth={self._transport.auth!r}, "
             f"sandbox={self._sandbox})"
         )
+
+
+def normalise_base_url(base_url: str) -> str:
+    """``base_url`` checked and without a trailing slash or ``/v2`` (the SDK adds ``/v2``)."""
+    example = "e.g. 'https://thirdparty.qonto.com' or 'http://127.0.0.1:8080'"
+    try:
+        url = URL(base_url.strip())
+    except (TypeError, ValueError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(
+            f"base_url must be an absolute http(s) URL, everything before /v2 ({example}), "
+            f"not {base_url!r}"
+        )
+    if url.query_string or url.fragment:
+        raise ValueError(f"base_url takes no query string or fragment ({example}): {base_url!r}")
+    path = url.path.rstrip("/")
+    if path == "/v2" or path.endswith("/v2"):
+        path = path[: -len("/v2")]
+        logger.debug("base_url %s ends with /v2, which the SDK adds itself: dropped it", url)
+    return str(url.with_path(path or "/")).rstrip("/")

@@ -6,12 +6,18 @@ earlier ones. Items still come out in server order, each once. When the first pa
 ``total_pages``, or a later page's ``meta`` disagrees with it (records were added or removed
 while we read), the paginator stops guessing, drops what it prefetched and follows
 ``next_page`` one page at a time from the page it trusts.
+
+A server that never stops cannot keep it looping: a ``next_page`` that does not move forward,
+an empty page that still has a ``next_page``, or a ``total_pages`` far beyond
+``total_count / per_page`` ends the listing with :class:`APIResponseValidationError`, naming
+the page and its URL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
 
@@ -24,6 +30,9 @@ T = TypeVar("T")
 
 ProgressCallback = Callable[[int, "int | None"], None]
 """Called as ``on_progress(done, total)``; ``total`` is None when Qonto did not say."""
+
+PageURL = Callable[[int], str]
+"""The URL of page ``n`` as errors show it."""
 
 
 class Page(Generic[T]):
@@ -55,9 +64,11 @@ class Paginator(Generic[T]):
         per_page: int,
         prefetch: int = 4,
         on_progress: ProgressCallback | None = None,
+        page_url: PageURL | None = None,
     ) -> None:
         if prefetch < 1:
             raise ValueError("prefetch must be at least 1")
+        self._page_url = page_url
         self._fetch_page = fetch_page
         self._per_page = per_page
         self._prefetch = prefetch
@@ -66,13 +77,15 @@ class Paginator(Generic[T]):
     def __aiter__(self) -> AsyncIterator[T]:
         return self._items()
 
-    async def _items(self) -> AsyncIterator[T]:
+    async def _items(self) -> AsyncGenerator[T, None]:
         async with contextlib.aclosing(self._pages()) as pages:
             async for page in pages:
                 for item in page.items:
                     yield item
 
-    def pages(self) -> AsyncIterator[Page[T]]:
+    def pages(self) -> AsyncGenerator[Page[T], None]:
+        """Pages one by one; ``contextlib.aclosing(paginator.pages())`` cancels the pages
+        still in flight as soon as its block exits."""
         return self._pages()
 
     async def all(self) -> list[T]:
@@ -83,6 +96,14 @@ class Paginator(Generic[T]):
         first = await self._fetch_page(1)
         total_pages = first.meta.total_pages if first.meta is not None else None
         total_count = first.meta.total_count if first.meta is not None else None
+        if total_pages is not None and total_count is not None:
+            plausible = max(1, math.ceil(total_count / self._per_page))
+            if total_pages > plausible + 1:
+                raise self._invalid(
+                    1,
+                    f"meta.total_pages {total_pages} is far beyond total_count {total_count} "
+                    f"/ per_page {self._per_page}",
+                )
 
         def report(page: Page[T]) -> Page[T]:
             nonlocal done
@@ -111,7 +132,7 @@ class Paginator(Generic[T]):
         async for page in self._follow(trusted):
             yield report(page)
 
-    async def _follow(self, page: Page[T]) -> AsyncIterator[Page[T]]:
+    async def _follow(self, page: Page[T]) -> AsyncGenerator[Page[T], None]:
         """Follow ``next_page`` links one at a time, starting after ``page``."""
         while (number := self._next_number(page)) is not None:
             page = await self._fetch_page(number)
@@ -125,12 +146,27 @@ class Paginator(Generic[T]):
         if meta.next_page is None:
             return None
         if meta.next_page <= page.number:
-            raise APIResponseValidationError(
-                status=200,
-                body_excerpt="",
-                where=f"meta.next_page {meta.next_page} does not move past page {page.number}",
+            raise self._invalid(
+                page.number,
+                f"meta.next_page {meta.next_page} does not move past page {page.number}",
+            )
+        if not page.items:
+            raise self._invalid(
+                page.number,
+                f"page {page.number} is empty but meta.next_page is {meta.next_page}",
             )
         return meta.next_page
+
+    def _invalid(self, number: int, where: str) -> APIResponseValidationError:
+        error = APIResponseValidationError(
+            status=200,
+            body_excerpt="",
+            where=where,
+            method="GET",
+            url=self._page_url(number) if self._page_url is not None else None,
+        )
+        error._record_attempts(1)
+        return error
 
 
 def _agrees(page: Page[Any], number: int, total_pages: int) -> bool:

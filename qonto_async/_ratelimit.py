@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
@@ -40,25 +41,59 @@ class RateGate:
             raise ValueError("requests_per_second must be positive or None")
         if window_requests is not None and window_requests < 1:
             raise ValueError("the window's request count must be at least 1 or None")
-        self._clock = clock
-        self._sleep = sleep
+        self.use_clock(clock, sleep)
         self._interval = 1.0 / requests_per_second if requests_per_second else 0.0
         burst = max(1.0, requests_per_second or 1.0)
         self._tolerance = (burst - 1.0) * self._interval
         self._theoretical_arrival = 0.0
+        # Send times reserved within the long window, oldest first (reservations only grow).
         self._window: collections.deque[float] | None = (
-            collections.deque(maxlen=window_requests) if window_requests else None
+            collections.deque() if window_requests else None
         )
+        self._window_requests = window_requests or 0
         self._window_seconds = window_seconds
         self._paused_until = 0.0
+
+    def use_clock(
+        self, clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]]
+    ) -> None:
+        """Measure and wait with these (a virtual clock in tests)."""
+        self._clock = clock
+        self._sleep = sleep
 
     @property
     def paused_until(self) -> float:
         return self._paused_until
 
+    @property
+    def window_reserved(self) -> int:
+        """Send slots reserved in the long window and not yet out of it."""
+        if self._window is None:
+            return 0
+        self._prune(self._clock())
+        return len(self._window)
+
     def pause(self, seconds: float) -> None:
         """Hold every request back for ``seconds`` from now (never shortens a longer pause)."""
         self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+
+    def _prune(self, now: float) -> None:
+        window = self._window
+        assert window is not None
+        horizon = now - self._window_seconds
+        while window and window[0] <= horizon:
+            window.popleft()
+
+    def _window_frees_at(self, now: float) -> float:
+        """When the long window next has room, given what it holds (``now`` if it has)."""
+        window = self._window
+        if window is None:
+            return now
+        self._prune(now)
+        excess = len(window) - self._window_requests
+        if excess < 0:
+            return now
+        return window[excess] + self._window_seconds
 
     def _reserve(self, now: float) -> float:
         send_at = now
@@ -66,12 +101,18 @@ class RateGate:
             arrival = max(self._theoretical_arrival, now)
             send_at = max(now, arrival - self._tolerance)
             self._theoretical_arrival = arrival + self._interval
-        window = self._window
-        if window is not None:
-            if len(window) == window.maxlen:
-                send_at = max(send_at, window[0] + self._window_seconds)
-            window.append(send_at)
+        if self._window is not None:
+            send_at = max(send_at, self._window_frees_at(now))
+            self._window.append(send_at)
         return send_at
+
+    def _release(self, send_at: float) -> None:
+        """Give back a reserved slot whose request will not be sent."""
+        if self._interval:
+            self._theoretical_arrival -= self._interval
+        if self._window is not None:
+            with contextlib.suppress(ValueError):  # already out of the window
+                self._window.remove(send_at)
 
     def try_acquire(self) -> bool:
         """Take a slot if one is free right now; never waits, changes nothing otherwise.
@@ -85,17 +126,13 @@ class RateGate:
             arrival = max(self._theoretical_arrival, now)
             if arrival - self._tolerance > now + _EPSILON:
                 return False
-        window = self._window
-        if (
-            window is not None
-            and len(window) == window.maxlen
-            and window[0] + self._window_seconds > now + _EPSILON
-        ):
+        if self._window is not None and self._window_frees_at(now) > now + _EPSILON:
             return False
         self._reserve(now)
         return True
 
     async def acquire(self) -> None:
+        """Wait for a send slot. A waiter cancelled before its slot gives the slot back."""
         while True:
             now = self._clock()
             if now < self._paused_until:
@@ -103,8 +140,13 @@ class RateGate:
                 continue
             send_at = self._reserve(now)
             if send_at > now + _EPSILON:
-                await self._sleep(send_at - now)
+                try:
+                    await self._sleep(send_at - now)
+                except BaseException:
+                    self._release(send_at)
+                    raise
             if self._clock() >= self._paused_until:
                 return
-            # A 429 arrived while we waited for our slot: wait out the pause, then take a
-            # fresh slot so the requests held back do not all leave at the same instant.
+            # A 429 arrived while we waited for our slot: give it back, wait out the pause,
+            # then take a fresh slot so the requests held back do not all leave at once.
+            self._release(send_at)

@@ -16,13 +16,18 @@
         ├── RateLimitError            429 (retry_after: float | None)
         └── InternalServerError       5xx
 
-Messages, ``repr`` and attributes never carry credentials: URLs are stored without their
-query string's secrets (Qonto never puts credentials in URLs) and headers are never kept.
+Messages, ``repr`` and attributes never carry credentials: URLs are stored without user info
+(and signed links without their query string) and headers are never kept. Messages repeat at
+most :data:`MESSAGE_PART_LIMIT` characters of an id or a URL; the attributes keep them whole.
+
+Every exception survives ``pickle`` and ``copy`` with its attributes, so a failure can cross a
+process boundary (Celery, arq, ``ProcessPoolExecutor``) intact.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 __all__ = [
     "APIConnectionError",
@@ -31,8 +36,10 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "ErrorDetail",
+    "EventLoopMismatchError",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -78,6 +85,25 @@ class ErrorDetail:
     __hash__ = None  # type: ignore[assignment]
 
 
+MESSAGE_PART_LIMIT = 200
+
+E = TypeVar("E", bound="QontoError")
+
+
+def clip(text: str, limit: int = MESSAGE_PART_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...[{len(text) - limit} more]"
+
+
+def _rebuild(cls: type[E], state: dict[str, Any]) -> E:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("message", ""))
+    error.__dict__.update(state)
+    return error
+
+
 class QontoError(Exception):
     """Base class of every exception raised by qonto_async."""
 
@@ -89,6 +115,11 @@ class QontoError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take keyword-only arguments, which Exception's own reduce cannot replay:
+        # rebuild from the instance's attributes instead (none of them holds a secret).
+        return (_rebuild, (type(self), dict(self.__dict__)))
+
     def _record_attempts(self, attempts: int) -> None:
         """Note how many attempts were made; the transport calls this once it gives up."""
         self.attempts = attempts
@@ -98,10 +129,40 @@ class QontoError(Exception):
 
 
 def _describe(method: str | None, url: str | None, resource_id: str | None) -> str:
-    where = " ".join(part for part in (method, url) if part)
+    where = " ".join(part for part in (method, clip(url) if url else None) if part)
     if resource_id is not None:
-        where = f"{where} (id {resource_id!r})" if where else f"id {resource_id!r}"
+        shown = clip(repr(resource_id))
+        where = f"{where} (id {shown})" if where else f"id {shown}"
     return where
+
+
+class ClientClosedError(QontoError):
+    """The client was closed (``aclose()`` or ``async with`` exit) before or during the call."""
+
+    def __init__(self, message: str | None = None, *, resource_id: str | None = None) -> None:
+        text = message or "this QontoClient is closed: create a new one, or keep it open longer"
+        if resource_id is not None:
+            text = f"{text} (id {clip(repr(resource_id))})"
+        super().__init__(text)
+        self.resource_id = resource_id
+
+
+class EventLoopMismatchError(QontoError):
+    """The client was first used in another event loop.
+
+    A client's connection pool, concurrency cap and rate gate belong to the loop that first
+    used it. Two ``asyncio.run()`` calls are two loops: create the client inside the coroutine
+    that ``asyncio.run`` runs (``async with QontoClient() as qonto:``), or keep one loop.
+    """
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "this QontoClient belongs to another event loop (the one that first used it): "
+            "a client cannot move between loops, e.g. between two asyncio.run() calls. "
+            "Create the client inside the coroutine that asyncio.run() runs "
+            "(async with QontoClient(...) as qonto: ...), one per loop"
+        )
 
 
 class APIConnectionError(QontoError):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -12,6 +13,8 @@ import aioresponses.core
 import pytest
 from aiohttp import web
 from aioresponses import aioresponses as AioResponses
+
+from qonto_async.testing import VirtualClock
 
 
 class _FinishedUpload:
@@ -44,43 +47,13 @@ LOGIN = "acme-1234"
 SECRET_KEY = "sk_live_super_secret_value"
 
 
-class SleepRecorder:
-    """A fake clock for the transport's retry sleeps and the rate gate.
-
-    Retry sleeps are recorded in ``calls``, gate waits in ``gate_calls``; both advance the
-    same clock instantly, so a test sees every wait without spending it.
-    """
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-        self.gate_calls: list[float] = []
-        self.now = 1000.0
-
-    def clock(self) -> float:
-        return self.now
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-        self.now += seconds
-
-    async def gate_sleep(self, seconds: float) -> None:
-        self.gate_calls.append(seconds)
-        self.now += seconds
-
-    def install(self, client: Any) -> None:
-        transport = client._transport
-        transport.sleep = self
-        transport.gate._clock = self.clock
-        transport.gate._sleep = self.gate_sleep
+@pytest.fixture
+def sleeps() -> VirtualClock:
+    return VirtualClock()
 
 
 @pytest.fixture
-def sleeps() -> SleepRecorder:
-    return SleepRecorder()
-
-
-@pytest.fixture
-async def qonto(sleeps: SleepRecorder) -> Any:
+async def qonto(sleeps: VirtualClock) -> Any:
     from qonto_async import QontoClient
 
     client = QontoClient(
@@ -103,3 +76,29 @@ async def serve(app: web.Application, **runner_options: Any) -> AsyncIterator[st
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def raw_server(handler: RawHandler) -> AsyncIterator[str]:
+    """A TCP server on 127.0.0.1 that answers whatever bytes ``handler`` writes, HTTP or not:
+    for malformed answers aiohttp's own server would never send."""
+
+    async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            await handler(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(guarded, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        await server.wait_closed()

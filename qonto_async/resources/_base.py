@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import Any, ClassVar, Generic, Literal, TypeVar, overload
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, overload
 from urllib.parse import quote
+
+from yarl import URL
 
 from .._pagination import Page, Paginator, ProgressCallback
 from .._transport import QueryParams, Transport
@@ -16,6 +18,17 @@ from ..models import Meta
 __all__ = ["ReadableResource", "Resource", "quote_id", "run_workers"]
 
 M = TypeVar("M")
+
+
+class ListAnswer(Protocol[M]):
+    """A decoded list page: its records and Qonto's ``meta``."""
+
+    @property
+    def items(self) -> list[M]: ...
+
+    @property
+    def meta(self) -> Meta | None: ...
+
 
 MAX_PER_PAGE = 100
 
@@ -40,15 +53,22 @@ class Resource:
 
 
 class ReadableResource(Resource, Generic[M]):
-    """``get``, ``get_many`` and the paging half of ``list`` for one collection."""
+    """``get``, ``get_many`` and the paging half of ``list`` for one collection.
+
+    A subclass names its ``_path`` and hands its two decoders (one record, one page) over.
+    """
 
     _path: ClassVar[str]
 
-    def _decode_one(self, data: bytes) -> M:
-        raise NotImplementedError
-
-    def _decode_list(self, data: bytes) -> tuple[list[M], Meta | None]:
-        raise NotImplementedError
+    def __init__(
+        self,
+        transport: Transport,
+        decode_one: Callable[[bytes], M],
+        decode_page: Callable[[bytes], ListAnswer[M]],
+    ) -> None:
+        super().__init__(transport)
+        self._decode_one = decode_one
+        self._decode_page = decode_page
 
     async def get(self, id: str) -> M:
         """Fetch one record by id; :class:`~qonto_async.NotFoundError` if there is none."""
@@ -124,12 +144,22 @@ class ReadableResource(Resource, Generic[M]):
         base = [*filters, ("per_page", str(per_page))]
 
         async def fetch_page(number: int) -> Page[M]:
-            items, meta = await self._transport.request(
-                "GET", self._path, self._decode_list, params=[*base, ("page", str(number))]
+            answer = await self._transport.request(
+                "GET", self._path, self._decode_page, params=[*base, ("page", str(number))]
             )
-            return Page(items, meta, number)
+            return Page(answer.items, answer.meta, number)
 
-        return Paginator(fetch_page, per_page=per_page, prefetch=prefetch, on_progress=on_progress)
+        def page_url(number: int) -> str:
+            url = URL(self._transport.base_url + self._path, encoded=True)
+            return str(url.extend_query([*base, ("page", str(number))]))
+
+        return Paginator(
+            fetch_page,
+            per_page=per_page,
+            prefetch=prefetch,
+            on_progress=on_progress,
+            page_url=page_url,
+        )
 
 
 async def run_workers(worker: Callable[[], Awaitable[Any]], count: int) -> None:

@@ -3,12 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .._pagination import Paginator, ProgressCallback
+from .._transport import Transport
 from ..models.client_invoice import (
     ClientInvoice,
     decode_client_invoice,
     decode_client_invoice_list,
 )
-from ..models.common import Meta
 from ._base import ReadableResource
 from ._params import Moment, Query, add, add_moments, sort_key, statuses
 
@@ -22,12 +22,8 @@ class ClientInvoicesResource(ReadableResource[ClientInvoice]):
 
     _path = "/v2/client_invoices"
 
-    def _decode_one(self, data: bytes) -> ClientInvoice:
-        return decode_client_invoice(data)
-
-    def _decode_list(self, data: bytes) -> tuple[list[ClientInvoice], Meta | None]:
-        page = decode_client_invoice_list(data)
-        return page.items, page.meta
+    def __init__(self, transport: Transport) -> None:
+        super().__init__(transport, decode_client_invoice, decode_client_invoice_list)
 
     def list(
         self,

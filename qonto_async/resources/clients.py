@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from .._pagination import Paginator, ProgressCallback
+from .._transport import Transport
 from ..models.client import Client, decode_client, decode_client_list
-from ..models.common import Meta
 from ._base import ReadableResource
 from ._params import Moment, Query, add, add_moments, sort_key
 
@@ -16,12 +16,8 @@ class ClientsResource(ReadableResource[Client]):
 
     _path = "/v2/clients"
 
-    def _decode_one(self, data: bytes) -> Client:
-        return decode_client(data)
-
-    def _decode_list(self, data: bytes) -> tuple[list[Client], Meta | None]:
-        page = decode_client_list(data)
-        return page.items, page.meta
+    def __init__(self, transport: Transport) -> None:
+        super().__init__(transport, decode_client, decode_client_list)
 
     def list(
         self,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .._pagination import Paginator, ProgressCallback
-from ..models.common import Meta
+from .._transport import Transport
 from ..models.supplier_invoice import (
     SupplierInvoice,
     decode_supplier_invoice,
@@ -33,12 +33,8 @@ class SupplierInvoicesResource(ReadableResource[SupplierInvoice]):
 
     _path = "/v2/supplier_invoices"
 
-    def _decode_one(self, data: bytes) -> SupplierInvoice:
-        return decode_supplier_invoice(data)
-
-    def _decode_list(self, data: bytes) -> tuple[list[SupplierInvoice], Meta | None]:
-        page = decode_supplier_invoice_list(data)
-        return page.items, page.meta
+    def __init__(self, transport: Transport) -> None:
+        super().__init__(transport, decode_supplier_invoice, decode_supplier_invoice_list)
 
     def list(
         self,

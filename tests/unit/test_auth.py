@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from aioresponses import CallbackResult
 from aioresponses import aioresponses as AioResponses
-from conftest import BASE_URL, SleepRecorder
+from conftest import BASE_URL
 
 from qonto_async import AuthenticationError, OAuthCredentials, QontoClient
 from qonto_async._auth import OAUTH_TOKEN_URL, OAUTH_TOKEN_URL_SANDBOX
+from qonto_async.testing import VirtualClock
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 CLIENT_BODY = (FIXTURES / "client_company.json").read_bytes()
@@ -212,8 +213,8 @@ def test_default_token_urls() -> None:
     creds = oauth(token_url=None)
     prod = QontoClient(oauth=creds)
     sandbox = QontoClient(oauth=creds, staging_token="stg")
-    assert prod._transport.auth._token_url == OAUTH_TOKEN_URL  # type: ignore[attr-defined]
-    assert sandbox._transport.auth._token_url == OAUTH_TOKEN_URL_SANDBOX  # type: ignore[attr-defined]
+    assert f"token_url={OAUTH_TOKEN_URL!r}" in repr(prod)
+    assert f"token_url={OAUTH_TOKEN_URL_SANDBOX!r}" in repr(sandbox)
 
 
 def test_oauth_credentials_validation_and_repr() -> None:
@@ -247,7 +248,7 @@ async def test_no_staging_header_in_production(http_mock: AioResponses) -> None:
 
 
 async def test_secrets_absent_from_repr_logs_and_errors(
-    http_mock: AioResponses, caplog: pytest.LogCaptureFixture, sleeps: SleepRecorder
+    http_mock: AioResponses, caplog: pytest.LogCaptureFixture, sleeps: VirtualClock
 ) -> None:
     secret = "sk_live_do_not_leak_42"
     http_mock.get(client_url(1), status=500, repeat=True)

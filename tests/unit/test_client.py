@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -14,10 +16,19 @@ from aiohttp import web
 from aioresponses import aioresponses as AioResponses
 from conftest import BASE_URL, serve
 
-from qonto_async import APIConnectionError, QontoClient
+from qonto_async import (
+    APIConnectionError,
+    Client,
+    ClientClosedError,
+    EventLoopMismatchError,
+    QontoClient,
+    QontoError,
+)
+from qonto_async.testing import FakeQonto, VirtualClock
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 CLIENT_BODY = (FIXTURES / "client_company.json").read_bytes()
+CLIENT_ID = "7b1c2f0e-3d4a-4e5b-9c6d-8e7f6a5b4c3d"
 ENV_NAMES = (
     "QONTO_LOGIN",
     "QONTO_SECRET_KEY",
@@ -51,18 +62,18 @@ def test_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QONTO_BASE_URL", "http://127.0.0.1:8080/")
     client = QontoClient()
     assert client.base_url == "http://127.0.0.1:8080"
-    assert repr(client._transport.auth) == "ApiKeyAuth(login='env-login')"
+    assert "auth=ApiKeyAuth(login='env-login')" in repr(client)
 
 
 def test_explicit_login_completed_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QONTO_SECRET_KEY", "env-secret")
     client = QontoClient(login="explicit")
-    assert repr(client._transport.auth) == "ApiKeyAuth(login='explicit')"
+    assert "auth=ApiKeyAuth(login='explicit')" in repr(client)
 
 
 def test_access_token_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QONTO_ACCESS_TOKEN", "env-token")
-    assert QontoClient()._transport.auth.kind == "bearer"
+    assert "auth=BearerAuth()" in repr(QontoClient())
 
 
 def test_staging_token_from_environment_selects_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,6 +86,108 @@ def test_staging_token_from_environment_selects_sandbox(monkeypatch: pytest.Monk
 def test_base_url_keeps_a_proxy_path_prefix() -> None:
     client = QontoClient(login="l", secret_key="s", base_url="https://proxy.example/qonto/")
     assert client.base_url == "https://proxy.example/qonto"
+
+
+@pytest.mark.parametrize(
+    "bad", ["thirdparty.qonto.com", "localhost:8080", "ftp://files.example", "https://", "/v2"]
+)
+def test_base_url_that_is_not_an_http_url_is_a_clear_error(bad: str) -> None:
+    with pytest.raises(
+        ValueError, match=r"absolute http\(s\) URL.*'https://thirdparty\.qonto\.com'"
+    ):
+        QontoClient(login="l", secret_key="s", base_url=bad)
+
+
+def test_base_url_with_a_query_is_rejected() -> None:
+    with pytest.raises(ValueError, match="no query string"):
+        QontoClient(login="l", secret_key="s", base_url="https://proxy.example/?x=1")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://thirdparty.qonto.com/v2", "https://thirdparty.qonto.com"),
+        ("https://thirdparty.qonto.com/v2/", "https://thirdparty.qonto.com"),
+        ("https://proxy.example/qonto/v2", "https://proxy.example/qonto"),
+    ],
+)
+def test_a_trailing_v2_is_dropped_with_a_debug_line(
+    given: str, expected: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="qonto_async"):
+        client = QontoClient(login="l", secret_key="s", base_url=given)
+    assert client.base_url == expected
+    assert any("/v2" in r.getMessage() and "dropped" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_trailing_v2_does_not_double_the_path(http_mock: AioResponses) -> None:
+    http_mock.get(f"{BASE_URL}/v2/clients/c1", body=CLIENT_BODY)
+    async with QontoClient(login="l", secret_key="s", base_url=f"{BASE_URL}/v2") as qonto:
+        assert (await qonto.clients.get("c1")).id == CLIENT_ID
+
+
+def test_a_client_used_from_a_second_event_loop_says_so_without_warnings() -> None:
+    with FakeQonto(clients=2).running_in_thread() as fake:
+        client_id = fake.ids("clients")[0]
+        qonto = QontoClient(login=fake.login, secret_key=fake.secret_key, base_url=fake.base_url)
+
+        async def get() -> Client:
+            return await qonto.clients.get(client_id)
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert asyncio.run(get()).id == client_id
+            with pytest.raises(EventLoopMismatchError, match=r"asyncio\.run\(\)") as raised:
+                asyncio.run(get())
+            assert isinstance(raised.value, QontoError)
+            asyncio.run(qonto.aclose())
+            gc.collect()
+    assert [str(w.message) for w in caught] == []
+
+
+async def test_aclose_during_get_many_gives_each_pending_id_a_typed_error() -> None:
+    async with FakeQonto(clients=60, latency=0.01) as fake:
+        ids = fake.ids("clients")
+        qonto = QontoClient(
+            login=fake.login,
+            secret_key=fake.secret_key,
+            base_url=fake.base_url,
+            max_concurrency=4,
+        )
+        closing: list[asyncio.Task[None]] = []
+
+        def close_after_ten(done: int, total: int | None) -> None:
+            if done == 10 and not closing:
+                closing.append(asyncio.ensure_future(qonto.aclose()))
+
+        results = await qonto.clients.get_many(
+            ids, return_exceptions=True, on_progress=close_after_ten
+        )
+        await closing[0]
+        fetched = [r for r in results if isinstance(r, Client)]
+        refused = [r for r in results if isinstance(r, ClientClosedError)]
+        assert len(fetched) + len(refused) == len(ids)
+        assert len(fetched) >= 10
+        assert refused
+        assert [r.id for r in fetched] == [
+            i for i, r in zip(ids, results, strict=True) if isinstance(r, Client)
+        ]
+
+
+async def test_aclose_during_get_many_raises_a_typed_error_without_return_exceptions() -> None:
+    async with FakeQonto(clients=60, latency=0.01) as fake:
+        qonto = QontoClient(
+            login=fake.login,
+            secret_key=fake.secret_key,
+            base_url=fake.base_url,
+            max_concurrency=4,
+        )
+        task = asyncio.ensure_future(qonto.clients.get_many(fake.ids("clients")))
+        await asyncio.sleep(0.05)
+        await qonto.aclose()
+        with pytest.raises(ClientClosedError) as raised:
+            await task
+        assert raised.value.resource_id in fake.ids("clients")
 
 
 def test_on_token_refresh_without_oauth_is_rejected() -> None:
@@ -91,9 +204,16 @@ def test_invalid_settings(kwargs: dict[str, float]) -> None:
         QontoClient(login="l", secret_key="s", **kwargs)  # type: ignore[arg-type]
 
 
-def test_construction_outside_a_loop_creates_no_session() -> None:
-    client = QontoClient(login="l", secret_key="s")
-    assert client._transport._session is None
+def test_built_outside_a_loop_then_used_inside_one(http_mock: AioResponses) -> None:
+    """The session is created lazily, inside the loop that first sends a request."""
+    http_mock.get(f"{BASE_URL}/v2/clients/c1", body=CLIENT_BODY)
+    client = QontoClient(login="l", secret_key="s", base_url=BASE_URL)
+
+    async def use() -> str:
+        async with client:
+            return (await client.clients.get("c1")).id
+
+    assert asyncio.run(use()) == CLIENT_ID
 
 
 async def test_async_with_closes_the_session_without_warnings(http_mock: AioResponses) -> None:
@@ -102,11 +222,8 @@ async def test_async_with_closes_the_session_without_warnings(http_mock: AioResp
         warnings.simplefilter("always")
         async with QontoClient(login="l", secret_key="s", base_url=BASE_URL) as qonto:
             await qonto.clients.get("c1")
-            session = qonto._transport._session
-            assert session is not None
-        assert session.closed
         assert qonto.is_closed
-        del qonto, session
+        del qonto
         gc.collect()
     assert not [w for w in caught if "Unclosed" in str(w.message)]
 
@@ -114,18 +231,32 @@ async def test_async_with_closes_the_session_without_warnings(http_mock: AioResp
 async def test_using_a_closed_client_is_an_error() -> None:
     qonto = QontoClient(login="l", secret_key="s", base_url=BASE_URL)
     await qonto.aclose()
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(ClientClosedError, match="closed"):
         await qonto.clients.get("c1")
 
 
-async def test_injected_session_is_used_and_left_open(http_mock: AioResponses) -> None:
-    http_mock.get(f"{BASE_URL}/v2/clients/c1", body=CLIENT_BODY)
-    async with aiohttp.ClientSession() as session:
+async def test_injected_session_is_used_and_left_open() -> None:
+    sent: list[str] = []
+
+    async def on_request_start(
+        session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        sent.append(params.url.path)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_request_start)
+
+    async def one_client(request: web.Request) -> web.Response:
+        return web.Response(body=CLIENT_BODY, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/v2/clients/c1", one_client)
+    async with serve(app) as base_url, aiohttp.ClientSession(trace_configs=[trace]) as session:
         async with QontoClient(
-            login="l", secret_key="s", base_url=BASE_URL, session=session
+            login="l", secret_key="s", base_url=base_url, session=session
         ) as qonto:
             await qonto.clients.get("c1")
-            assert qonto._transport._session is session
+        assert sent == ["/v2/clients/c1"]
         assert not session.closed
 
 
@@ -172,17 +303,12 @@ async def test_cancelling_mid_flight_releases_connection_and_slot(
         # the only slot is free again: a second request goes through at once
         client = await asyncio.wait_for(qonto.clients.get("fast"), 5)
         assert client.id
-        session = qonto._transport._session
-        assert session is not None
-        connector = session.connector
-        assert connector is not None
         for _ in range(50):
             if "client went away" in events:
                 break
             await asyncio.sleep(0.01)
-        assert "client went away" in events
-        assert not connector._acquired  # type: ignore[attr-defined]
-        assert qonto._transport._semaphore._value == 1
+        assert "client went away" in events  # the connection was closed, not left hanging
+        assert qonto.requests_in_flight == 0
         assert qonto.stats.retries == 0
 
 
@@ -190,7 +316,7 @@ async def test_connection_refused_is_a_typed_error() -> None:
     async with QontoClient(
         login="l", secret_key="s", base_url="http://127.0.0.1:9", max_retries=1
     ) as qonto:
-        qonto._transport.sleep = lambda _s: asyncio.sleep(0)
+        VirtualClock().install(qonto)
         with pytest.raises(APIConnectionError) as caught:
             await qonto.clients.get("c1")
     assert caught.value.attempts == 2

@@ -15,11 +15,12 @@ import pytest
 from aiohttp import web
 from aioresponses import CallbackResult
 from aioresponses import aioresponses as AioResponses
-from conftest import BASE_URL, SleepRecorder, serve
+from conftest import BASE_URL, serve
 
 from qonto_async import APIResponseValidationError, InternalServerError, Page, QontoClient
 from qonto_async._pagination import Paginator
 from qonto_async.models import Meta
+from qonto_async.testing import VirtualClock
 
 LIST_URL = f"{BASE_URL}/v2/client_invoices"
 
@@ -117,13 +118,13 @@ async def test_pages_expose_items_and_meta(qonto: QontoClient, http_mock: AioRes
 
 
 async def test_transient_503s_mid_run_lose_nothing(
-    qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder
+    qonto: QontoClient, http_mock: AioResponses, sleeps: VirtualClock
 ) -> None:
     api = PagedApi(60, faults={3: [503, 502], 5: [503]})
     mock_pages(http_mock, api)
     items = await qonto.client_invoices.list(per_page=10, prefetch=4).all()
     assert [i.id for i in items] == [f"inv-{n:05d}" for n in range(60)]
-    assert len(sleeps.calls) == 3
+    assert len(sleeps.retry_waits) == 3
 
 
 async def test_a_page_that_keeps_failing_raises_at_its_turn(
@@ -155,7 +156,7 @@ async def test_early_break_cancels_pages_in_flight(
     pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     assert pending == []
     assert len(api.queries) <= 7  # page 1, page 2 being read, and at most 5 prefetched
-    assert qonto._transport._semaphore._value == qonto._transport.max_concurrency
+    assert qonto.requests_in_flight == 0
 
 
 async def _collect_pages(fetch: Callable[[int], Any], **kwargs: Any) -> list[int]:

@@ -8,17 +8,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from conftest import SleepRecorder, serve
+from conftest import serve
 
 from qonto_async import QontoClient
 from qonto_async._ratelimit import RateGate
+from qonto_async.testing import VirtualClock
 
 
-def gate_on(clock: SleepRecorder, rate: float | None, **kwargs: float) -> RateGate:
-    return RateGate(rate, clock=clock.clock, sleep=clock.gate_sleep, **kwargs)  # type: ignore[arg-type]
+def gate_on(clock: VirtualClock, rate: float | None, **kwargs: float) -> RateGate:
+    return RateGate(rate, clock=clock.time, sleep=clock.gate_sleep, **kwargs)  # type: ignore[arg-type]
 
 
-async def send_times(gate: RateGate, clock: SleepRecorder, count: int) -> list[float]:
+async def send_times(gate: RateGate, clock: VirtualClock, count: int) -> list[float]:
     times = []
     for _ in range(count):
         await gate.acquire()
@@ -27,14 +28,14 @@ async def send_times(gate: RateGate, clock: SleepRecorder, count: int) -> list[f
 
 
 async def test_burst_of_one_second_then_steady_rate() -> None:
-    clock = SleepRecorder()
+    clock = VirtualClock()
     times = await send_times(gate_on(clock, 10), clock, 13)
     assert times[:10] == [0.0] * 10
     assert times[10:] == [0.1, 0.2, 0.3]
 
 
 async def test_any_ten_second_window_stays_under_qonto_limit_at_default_rate() -> None:
-    clock = SleepRecorder()
+    clock = VirtualClock()
     times = await send_times(gate_on(clock, 90), clock, 3000)
     for i, start in enumerate(times):
         in_window = sum(1 for t in times[i:] if t < start + 10)
@@ -43,13 +44,13 @@ async def test_any_ten_second_window_stays_under_qonto_limit_at_default_rate() -
 
 
 async def test_long_window_budget() -> None:
-    clock = SleepRecorder()
+    clock = VirtualClock()
     gate = gate_on(clock, None, window_requests=3, window_seconds=600)
     assert await send_times(gate, clock, 5) == [0.0, 0.0, 0.0, 600.0, 600.0]
 
 
 async def test_pause_holds_everyone_and_never_shortens() -> None:
-    clock = SleepRecorder()
+    clock = VirtualClock()
     gate = gate_on(clock, None)
     gate.pause(5)
     gate.pause(2)
@@ -70,7 +71,7 @@ async def test_concurrent_waiters_are_served_in_order() -> None:
 
 
 def test_try_acquire_takes_only_free_slots() -> None:
-    clock = SleepRecorder()
+    clock = VirtualClock()
     gate = gate_on(clock, 5, window_requests=8, window_seconds=60)
     assert [gate.try_acquire() for _ in range(6)] == [True] * 5 + [False]
     clock.now += 0.2
@@ -92,7 +93,7 @@ def test_try_acquire_takes_only_free_slots() -> None:
 
 
 async def test_try_acquire_and_acquire_share_one_schedule() -> None:
-    clock = SleepRecorder()
+    clock = VirtualClock()
     gate = gate_on(clock, 10)
     for _ in range(30):
         if not gate.try_acquire():

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aioresponses import aioresponses as AioResponses
-from conftest import BASE_URL, LOGIN, SleepRecorder
+from conftest import BASE_URL, LOGIN
 
 from qonto_async import (
     APIResponseValidationError,
@@ -23,6 +23,7 @@ from qonto_async import (
     SupplierInvoice,
     UnprocessableEntityError,
 )
+from qonto_async.testing import VirtualClock
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
@@ -99,7 +100,7 @@ UPLOAD_URL = f"{BASE_URL}/v2/client_invoices/uploads"
 
 
 async def test_upload_create_sends_multipart_with_idempotency_key(
-    qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder
+    qonto: QontoClient, http_mock: AioResponses, sleeps: VirtualClock
 ) -> None:
     http_mock.post(UPLOAD_URL, status=503)
     http_mock.post(UPLOAD_URL, exception=aiohttp.ServerDisconnectedError())
@@ -166,7 +167,7 @@ async def test_upload_422_is_not_retried(qonto: QontoClient, http_mock: AioRespo
 
 
 async def test_attachment_get_and_download_without_credentials(
-    qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder
+    qonto: QontoClient, http_mock: AioResponses, sleeps: VirtualClock
 ) -> None:
     http_mock.get(f"{BASE_URL}/v2/attachments/a1", body=fixture("attachment.json"), repeat=True)
     signed = re.compile(r"https://qonto\.s3\.eu-west-3\.amazonaws\.com/attachments/.*")

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aioresponses import aioresponses as AioResponses
-from conftest import BASE_URL, SECRET_KEY, SleepRecorder
+from conftest import BASE_URL, SECRET_KEY
 
 from qonto_async import (
     APIConnectionError,
@@ -30,7 +30,8 @@ from qonto_async import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from qonto_async._transport import parse_retry_after
+from qonto_async._answers import parse_retry_after
+from qonto_async.testing import VirtualClock
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 INVOICE = (FIXTURES / "client_invoice.json").read_bytes()
@@ -44,7 +45,7 @@ def requests_to(mock: AioResponses, url: str) -> list[Any]:
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
 async def test_transient_status_then_success(
-    qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder, status: int
+    qonto: QontoClient, http_mock: AioResponses, sleeps: VirtualClock, status: int
 ) -> None:
     http_mock.get(URL, status=status)
     http_mock.get(URL, status=status)
@@ -53,22 +54,22 @@ async def test_transient_status_then_success(
     assert invoice.total_amount is not None
     assert invoice.total_amount.value == Decimal("12.52")
     assert len(requests_to(http_mock, URL)) == 3
-    assert len(sleeps.calls) == 2
+    assert len(sleeps.retry_waits) == 2
     # full jitter: attempt n waits within [0, 0.5 * 2**(n-1)]
-    assert 0 <= sleeps.calls[0] <= 0.5
-    assert 0 <= sleeps.calls[1] <= 1.0
+    assert 0 <= sleeps.retry_waits[0] <= 0.5
+    assert 0 <= sleeps.retry_waits[1] <= 1.0
     assert qonto.stats.retries == 2
 
 
 async def test_gives_up_after_max_retries_with_attempt_count(
-    qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder
+    qonto: QontoClient, http_mock: AioResponses, sleeps: VirtualClock
 ) -> None:
     for _ in range(4):
         http_mock.get(URL, status=503, payload={"errors": [{"code": "service_unavailable"}]})
     with pytest.raises(InternalServerError) as caught:
         await qonto.client_invoices.get(INVOICE_ID)
     assert len(requests_to(http_mock, URL)) == 4
-    assert len(sleeps.calls) == 3
+    assert len(sleeps.retry_waits) == 3
     err = caught.value
     assert err.status == 503
     assert err.code == "service_unavailable"
@@ -87,7 +88,7 @@ async def test_max_retries_zero_disables_retries(http_mock: AioResponses) -> Non
     assert len(requests_to(http_mock, URL)) == 1
 
 
-async def test_backoff_is_capped(http_mock: AioResponses, sleeps: SleepRecorder) -> None:
+async def test_backoff_is_capped(http_mock: AioResponses, sleeps: VirtualClock) -> None:
     for _ in range(9):
         http_mock.get(URL, status=502)
     http_mock.get(URL, body=INVOICE)
@@ -96,66 +97,87 @@ async def test_backoff_is_capped(http_mock: AioResponses, sleeps: SleepRecorder)
     ) as client:
         sleeps.install(client)
         await client.client_invoices.get(INVOICE_ID)
-    assert len(sleeps.calls) == 9
-    assert max(sleeps.calls) <= 8.0
+    assert len(sleeps.retry_waits) == 9
+    assert max(sleeps.retry_waits) <= 8.0
 
 
 async def test_429_retry_after_seconds(
-    qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder
+    qonto: QontoClient, http_mock: AioResponses, sleeps: VirtualClock
 ) -> None:
     http_mock.get(URL, status=429, headers={"Retry-After": "1"})
     http_mock.get(URL, body=INVOICE)
     await qonto.client_invoices.get(INVOICE_ID)
-    assert sleeps.calls == [1.0]
+    assert sleeps.retry_waits == [1.0]
     assert qonto.stats.rate_limited == 1
-    # the whole client was paused for the Retry-After, not only this request
-    assert qonto._transport.gate.paused_until == pytest.approx(1001.0)
-    assert sleeps.gate_calls == []  # the retry's own sleep already covered the pause
+    assert sleeps.gate_waits == []  # the retry's own sleep already covered the pause
+
+
+async def test_429_pauses_every_request_of_the_client(http_mock: AioResponses) -> None:
+    other = f"{BASE_URL}/v2/client_invoices/other"
+    http_mock.get(URL, status=429, headers={"Retry-After": "3"})
+    http_mock.get(URL, body=INVOICE)
+    http_mock.get(other, body=INVOICE)
+    async with QontoClient(
+        login="l", secret_key="s", base_url=BASE_URL, requests_per_second=None
+    ) as client:
+
+        class AnotherRequestMeanwhile(VirtualClock):
+            async def retry_sleep(self, seconds: float) -> None:
+                # While the throttled request waits out its Retry-After, another one starts:
+                # it must wait for the same pause, not go straight to Qonto.
+                await client.client_invoices.get("other")
+                await super().retry_sleep(seconds)
+
+        clock = AnotherRequestMeanwhile()
+        clock.install(client)
+        await client.client_invoices.get(INVOICE_ID)
+    assert clock.gate_waits == [3.0]
+    assert clock.retry_waits == [3.0]
 
 
 async def test_429_retry_after_http_date(
-    qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder
+    qonto: QontoClient, http_mock: AioResponses, sleeps: VirtualClock
 ) -> None:
     when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
     http_mock.get(URL, status=429, headers={"Retry-After": email.utils.format_datetime(when)})
     http_mock.get(URL, body=INVOICE)
     await qonto.client_invoices.get(INVOICE_ID)
-    assert len(sleeps.calls) == 1
-    assert 3.0 <= sleeps.calls[0] <= 5.0
+    assert len(sleeps.retry_waits) == 1
+    assert 3.0 <= sleeps.retry_waits[0] <= 5.0
 
 
 async def test_429_retry_after_over_cap_raises_at_once(
-    qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder
+    qonto: QontoClient, http_mock: AioResponses, sleeps: VirtualClock
 ) -> None:
     http_mock.get(URL, status=429, headers={"Retry-After": "3600"})
     with pytest.raises(RateLimitError) as caught:
         await qonto.client_invoices.get(INVOICE_ID)
     assert caught.value.retry_after == 3600.0
-    assert sleeps.calls == []
+    assert sleeps.retry_waits == []
     assert len(requests_to(http_mock, URL)) == 1
 
 
 async def test_429_without_retry_after_backs_off(
-    qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder
+    qonto: QontoClient, http_mock: AioResponses, sleeps: VirtualClock
 ) -> None:
     http_mock.get(URL, status=429)
     http_mock.get(URL, body=INVOICE)
     await qonto.client_invoices.get(INVOICE_ID)
-    assert len(sleeps.calls) == 1
-    assert 0 <= sleeps.calls[0] <= 0.5
+    assert len(sleeps.retry_waits) == 1
+    assert 0 <= sleeps.retry_waits[0] <= 0.5
 
 
 async def test_503_retry_after_is_honoured(
-    qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder
+    qonto: QontoClient, http_mock: AioResponses, sleeps: VirtualClock
 ) -> None:
     http_mock.get(URL, status=503, headers={"Retry-After": "2"})
     http_mock.get(URL, body=INVOICE)
     await qonto.client_invoices.get(INVOICE_ID)
-    assert sleeps.calls == [2.0]
+    assert sleeps.retry_waits == [2.0]
 
 
 async def test_connection_error_then_success(
-    qonto: QontoClient, http_mock: AioResponses, sleeps: SleepRecorder
+    qonto: QontoClient, http_mock: AioResponses, sleeps: VirtualClock
 ) -> None:
     http_mock.get(URL, exception=aiohttp.ServerDisconnectedError())
     http_mock.get(
@@ -168,7 +190,7 @@ async def test_connection_error_then_success(
     http_mock.get(URL, body=INVOICE)
     invoice = await qonto.client_invoices.get(INVOICE_ID)
     assert invoice.id == INVOICE_ID
-    assert len(sleeps.calls) == 2
+    assert len(sleeps.retry_waits) == 2
 
 
 async def test_connection_errors_exhausted(qonto: QontoClient, http_mock: AioResponses) -> None:
@@ -220,7 +242,7 @@ ERROR_BODY = {
 async def test_client_errors_not_retried_and_mapped(
     qonto: QontoClient,
     http_mock: AioResponses,
-    sleeps: SleepRecorder,
+    sleeps: VirtualClock,
     status: int,
     cls: type[APIStatusError],
 ) -> None:
@@ -230,7 +252,7 @@ async def test_client_errors_not_retried_and_mapped(
     err = caught.value
     assert type(err) is cls
     assert len(requests_to(http_mock, URL)) == 1
-    assert sleeps.calls == []
+    assert sleeps.retry_waits == []
     assert (err.status, err.method, err.url) == (status, "GET", URL)
     assert err.code == "invalid_parameter"
     assert err.detail == "status is invalid"

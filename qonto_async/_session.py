@@ -1,0 +1,91 @@
+"""The aiohttp session a client sends with, and the one event loop it belongs to.
+
+A session is created lazily inside the first running loop that needs it, and that loop is
+the client's for good: aiohttp connections, the concurrency cap and OAuth's lock cannot move
+to another loop. Using the client from a second loop (two ``asyncio.run()`` calls) raises
+:class:`~qonto_async.EventLoopMismatchError` instead of aiohttp's "Event loop is closed".
+
+A session we own is also closed when its loop shuts down, so a script that forgot
+``aclose()`` leaves no "Unclosed client session" warning and no open socket behind. The hook
+is the one asyncio offers for exactly this: ``asyncio.run``, ``asyncio.Runner`` (and so
+pytest-asyncio) call ``loop.shutdown_asyncgens()``, which closes every async generator still
+suspended in that loop. The session's closer is such a generator, started at once and
+suspended until then; no task is left pending meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
+
+import aiohttp
+
+from .errors import ClientClosedError, EventLoopMismatchError
+
+__all__ = ["SessionHolder"]
+
+
+class SessionHolder:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None,
+        *,
+        timeout: aiohttp.ClientTimeout,
+        max_connections: int,
+    ) -> None:
+        self._session = session
+        self._owned = session is None
+        self._timeout = timeout
+        self._max_connections = max_connections
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closer: AsyncGenerator[None, None] | None = None
+        self.closed = False
+
+    def get(self) -> aiohttp.ClientSession:
+        """The session for a request made now, from the running loop."""
+        loop = asyncio.get_running_loop()
+        if self.closed:
+            raise ClientClosedError()
+        if loop is not self._loop:
+            if self._loop is not None:
+                raise EventLoopMismatchError()
+            self._loop = loop
+        session = self._session
+        if session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_connections, ttl_dns_cache=300)
+            session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+            self._session = session
+            self._closer = _closer(session)
+            # First step, run here and now: the loop registers the generator (its firstiter
+            # hook), and the body runs up to its ``yield``, where it waits for shutdown.
+            with contextlib.suppress(StopIteration):
+                self._closer.asend(None).send(None)
+        return session
+
+    async def aclose(self) -> None:
+        self.closed = True
+        session, self._session = self._session, None
+        closer, self._closer = self._closer, None
+        if session is None or not self._owned:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:  # pragma: no cover - aclose is a coroutine, a loop runs it
+            running = None
+        if running is not self._loop:
+            # The loop that owns the session is gone (or another one): the closer ran when
+            # that loop shut down; nothing of the session can run here.
+            return
+        if closer is not None:
+            await closer.aclose()  # closes the session
+        else:  # pragma: no cover - an owned session always has its closer
+            await session.close()
+
+
+async def _closer(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        if not session.closed:
+            await session.close()
