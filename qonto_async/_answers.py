@@ -124,8 +124,10 @@ def public_url(url: URL, *, keep_query: bool = True) -> str:
     show; a signed download link carries its signature in the query, so it goes
     (``keep_query=False``).
     """
-    url = url.with_user(None)
-    return str(url if keep_query else url.with_query(None))
+    shown = str(url.with_user(None).with_query(None))
+    if keep_query and url.query_string:
+        shown = f"{shown}?{url.query_string}"  # readable: filter[status]=paid, not %5B...
+    return shown
 
 
 def status_error(answer: Answer, target: Target) -> APIStatusError:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from yarl import URL
 
+from .._answers import public_url
 from .._pagination import Page, Paginator, ProgressCallback
 from .._transport import QueryParams, Transport
 from ..errors import QontoError
@@ -151,7 +152,7 @@ class ReadableResource(Resource, Generic[M]):
 
         def page_url(number: int) -> str:
             url = URL(self._transport.base_url + self._path, encoded=True)
-            return str(url.extend_query([*base, ("page", str(number))]))
+            return public_url(url.extend_query([*base, ("page", str(number))]))
 
         return Paginator(
             fetch_page,

@@ -173,3 +173,77 @@ async def test_429_pauses_every_task_of_the_client(
     assert after, "the job went on after the pause"
     assert min(after) >= throttled_at + 1.0
     assert len(arrivals) == 21
+
+
+# -- cancelled waiters give their reservations back -----------------------------------------
+
+
+class StoppedClock:
+    """Time stands still and every wait blocks until it is cancelled."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(3600)
+
+
+async def cancel_waiters(gate: RateGate, count: int) -> None:
+    waiters = [asyncio.ensure_future(gate.acquire()) for _ in range(count)]
+    await asyncio.sleep(0)  # every waiter has reserved its slot and sleeps
+    for waiter in waiters:
+        waiter.cancel()
+    results = await asyncio.gather(*waiters, return_exceptions=True)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results)
+
+
+async def test_cancelled_waiters_give_their_ten_minute_slots_back() -> None:
+    clock = StoppedClock()
+    gate = RateGate(None, window_requests=5, clock=clock.time, sleep=clock.sleep)
+    for _ in range(5):
+        assert gate.try_acquire()
+    await cancel_waiters(gate, 200)
+    assert gate.window_reserved == 5  # the five requests really sent, no phantom
+    clock.now += 600.0
+    assert gate.try_acquire()  # the window turned over: the next request goes at once
+
+
+async def test_cancelled_waiters_give_their_rate_slots_back() -> None:
+    clock = StoppedClock()
+    gate = RateGate(1.0, clock=clock.time, sleep=clock.sleep)
+    assert gate.try_acquire()
+    await cancel_waiters(gate, 200)
+    clock.now += 1.0
+    assert gate.try_acquire()  # one interval later, not 200
+
+
+async def test_a_slot_waited_for_through_a_pause_is_not_kept() -> None:
+    clock = VirtualClock()
+    gate = gate_on(clock, None, window_requests=3)
+    gate.pause(5.0)
+    await gate.acquire()
+    assert gate.window_reserved == 1
+
+
+async def test_timeouts_do_not_starve_the_client() -> None:
+    """The web-app pattern: requests abandoned by asyncio.timeout must not eat the budget."""
+
+    async def one_client(request: web.Request) -> web.Response:
+        return web.json_response({"client": {"id": request.match_info["id"]}})
+
+    app = web.Application()
+    app.router.add_get("/v2/clients/{id}", one_client)
+    async with (
+        serve(app) as base_url,
+        QontoClient(login="l", secret_key="s", base_url=base_url, requests_per_second=2.0) as qonto,
+    ):
+        await asyncio.gather(*(qonto.clients.get(f"c{n}") for n in range(2)))  # burst spent
+        for n in range(20):
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(qonto.clients.get(f"abandoned-{n}"), 0.01)
+        started = time.monotonic()
+        assert (await asyncio.wait_for(qonto.clients.get("plain"), 5)).id == "plain"
+        assert time.monotonic() - started < 1.0  # one slot (0.5 s), not 20 phantom ones

@@ -161,9 +161,12 @@ def oauth_credentials(token_url: str) -> OAuthCredentials:
     ids=["refused", "undecodable"],
 )
 async def test_no_secret_reachable_from_a_failed_token_refresh(status: int, body: bytes) -> None:
-    async with serve(status_app(status, body)) as base_url, QontoClient(
-        oauth=oauth_credentials(f"{base_url}/oauth2/token"), base_url=base_url
-    ) as qonto:
+    async with (
+        serve(status_app(status, body)) as base_url,
+        QontoClient(
+            oauth=oauth_credentials(f"{base_url}/oauth2/token"), base_url=base_url
+        ) as qonto,
+    ):
         with pytest.raises(QontoError) as caught:
             await qonto.clients.get("c1")
     assert_no_secret(caught.value)
@@ -178,11 +181,14 @@ async def test_no_secret_reachable_when_the_refresh_hook_raises() -> None:
     def persist(credentials: OAuthCredentials) -> None:
         raise OSError("disk full")
 
-    async with serve(status_app(200, token_body)) as base_url, QontoClient(
-        oauth=oauth_credentials(f"{base_url}/oauth2/token"),
-        base_url=base_url,
-        on_token_refresh=persist,
-    ) as qonto:
+    async with (
+        serve(status_app(200, token_body)) as base_url,
+        QontoClient(
+            oauth=oauth_credentials(f"{base_url}/oauth2/token"),
+            base_url=base_url,
+            on_token_refresh=persist,
+        ) as qonto,
+    ):
         with pytest.raises(OSError, match="disk full") as caught:
             await qonto.clients.get("c1")
     assert_no_secret(caught.value)

@@ -1,0 +1,179 @@
+"""The transport against real local servers: what aioresponses cannot fake, and the request
+seam that writes will use (JSON bodies, extra headers, idempotency keys)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from aiohttp import web
+from conftest import raw_server, serve
+
+from qonto_async import (
+    APIResponseValidationError,
+    InternalServerError,
+    QontoClient,
+)
+from qonto_async._auth import StaticAuth
+from qonto_async._ratelimit import RateGate
+from qonto_async._retry import RetryPolicy
+from qonto_async._transport import Transport
+from qonto_async.testing import FakeQonto, VirtualClock
+
+
+async def test_a_body_that_does_not_match_its_content_encoding_is_a_validation_error() -> None:
+    answers = 0
+
+    async def gzip_lie(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal answers
+        answers += 1
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+            b'Content-Length: 12\r\nX-Tyk-Trace-Id: t-gz\r\n\r\n{"client":1}'
+        )
+        await writer.drain()
+
+    async with (
+        raw_server(gzip_lie) as base_url,
+        QontoClient(login="l", secret_key="s", base_url=base_url) as qonto,
+    ):
+        VirtualClock().install(qonto)
+        with pytest.raises(APIResponseValidationError) as caught:
+            await qonto.clients.get("c1")
+    error = caught.value
+    assert error.status == 200
+    assert "Content-Encoding 'gzip'" in error.where
+    assert error.trace_id == "t-gz"
+    assert error.attempts == 1
+    assert answers == 1  # an answer that does not decode is not a network failure: no retry
+
+
+async def test_a_failing_list_page_names_the_page_and_its_query() -> None:
+    async with (
+        FakeQonto(client_invoices=250) as fake,
+        QontoClient(
+            login=fake.login, secret_key=fake.secret_key, base_url=fake.base_url, max_retries=0
+        ) as qonto,
+    ):
+        fake.set_faults(sequence=("ok", "503"), paths=("/v2/client_invoices",))
+        with pytest.raises(InternalServerError) as caught:
+            await qonto.client_invoices.list(status=["paid", "unpaid"], prefetch=1).all()
+    message = str(caught.value)
+    assert "filter[status]=paid,unpaid" in message
+    assert "page=2" in message
+    assert caught.value.url.endswith("page=2")
+
+
+async def test_validation_errors_count_their_attempts() -> None:
+    async def flaky_then_wrong(request: web.Request) -> web.Response:
+        flaky_then_wrong.calls += 1  # type: ignore[attr-defined]
+        if flaky_then_wrong.calls == 1:  # type: ignore[attr-defined]
+            return web.Response(status=503)
+        return web.Response(body=b'{"client": 7}', content_type="application/json")
+
+    flaky_then_wrong.calls = 0  # type: ignore[attr-defined]
+    app = web.Application()
+    app.router.add_get("/v2/clients/{id}", flaky_then_wrong)
+    async with (
+        serve(app) as base_url,
+        QontoClient(login="l", secret_key="s", base_url=base_url) as qonto,
+    ):
+        VirtualClock().install(qonto)
+        with pytest.raises(APIResponseValidationError) as caught:
+            await qonto.clients.get("c1")
+    assert caught.value.attempts == 2
+    assert caught.value.resource_id == "c1"
+
+
+# -- the request seam: JSON bodies, extra headers, idempotency -------------------------------
+
+
+class Recorder:
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.seen: list[tuple[str, dict[str, str], bytes]] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.seen.append((request.method, dict(request.headers), await request.read()))
+        status = self.statuses.pop(0) if self.statuses else 200
+        return web.json_response({"ok": True}, status=status)
+
+
+def transport(base_url: str) -> Transport:
+    return Transport(
+        base_url=base_url,
+        auth=StaticAuth.api_key("acme", "sk"),
+        staging_token=None,
+        timeout=5,
+        retry=RetryPolicy(max_retries=2, backoff_base=0.0),
+        max_concurrency=4,
+        gate=RateGate(None),
+        session=None,
+        user_agent="test",
+    )
+
+
+def decode(body: bytes) -> Any:
+    return json.loads(body)
+
+
+async def test_json_body_and_extra_headers_are_sent() -> None:
+    recorder = Recorder([])
+    app = web.Application()
+    app.router.add_post("/v2/clients", recorder.handle)
+    async with serve(app) as base_url:
+        sender = transport(base_url)
+        try:
+            answer = await sender.request(
+                "POST",
+                "/v2/clients",
+                decode,
+                json={"name": "ACME", "amount": "12.50"},
+                headers={"X-Request-Source": "shop", "Authorization": "forged"},
+                idempotency_key="key-1",
+            )
+        finally:
+            await sender.aclose()
+    assert answer == {"ok": True}
+    method, headers, body = recorder.seen[0]
+    assert method == "POST"
+    assert json.loads(body) == {"name": "ACME", "amount": "12.50"}
+    assert headers["Content-Type"] == "application/json"
+    assert headers["X-Request-Source"] == "shop"
+    assert headers["X-Qonto-Idempotency-Key"] == "key-1"
+    assert headers["Authorization"] == "acme:sk"  # extra headers cannot replace credentials
+
+
+async def test_a_write_with_a_key_is_retried_with_the_same_key_and_body() -> None:
+    recorder = Recorder([503, 502])
+    app = web.Application()
+    app.router.add_post("/v2/clients", recorder.handle)
+    async with serve(app) as base_url:
+        sender = transport(base_url)
+        try:
+            await sender.request(
+                "POST", "/v2/clients", decode, json={"name": "ACME"}, idempotency_key="key-2"
+            )
+        finally:
+            await sender.aclose()
+    assert len(recorder.seen) == 3
+    assert {h["X-Qonto-Idempotency-Key"] for _, h, _ in recorder.seen} == {"key-2"}
+    assert {b for _, _, b in recorder.seen} == {b'{"name":"ACME"}'}
+
+
+async def test_a_write_without_a_key_is_never_sent_twice() -> None:
+    recorder = Recorder([503])
+    app = web.Application()
+    app.router.add_post("/v2/clients", recorder.handle)
+    async with serve(app) as base_url:
+        sender = transport(base_url)
+        try:
+            with pytest.raises(InternalServerError) as caught:
+                await sender.request("POST", "/v2/clients", decode, json={"name": "ACME"})
+        finally:
+            await sender.aclose()
+    assert len(recorder.seen) == 1
+    assert caught.value.attempts == 1
+    assert "X-Qonto-Idempotency-Key" not in recorder.seen[0][1]
