@@ -3,20 +3,28 @@
 Each page is encoded completely in memory and handed to the OS in one unbuffered write, so
 an export stopped at any point (Ctrl-C, SIGTERM, a network failure) leaves a file made of
 whole records only: every JSONL line parses, and a CSV file is its header plus whole rows.
+
+A file target is never overwritten until the export succeeds: records go to a temporary file
+beside it (same directory, so the final rename is atomic), which replaces the target only at
+the end. A failed run removes its temporary file and leaves yesterday's export as it was; an
+interrupted run keeps what it wrote under ``<target>.partial``, so nobody mistakes it for a
+complete export.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 import msgspec
 
-__all__ = ["COLUMNS", "Format", "RecordWriter", "open_output"]
+__all__ = ["COLUMNS", "FileSink", "Format", "RecordWriter", "Sink", "StdoutSink", "open_output"]
 
 Format = Literal["jsonl", "csv"]
 Row = dict[str, Any]
@@ -89,48 +97,91 @@ def _cell(value: Any) -> Any:
     return value
 
 
-class _Sink:
-    """An unbuffered byte sink: a file we own, or standard output (flushed, never closed)."""
+class StdoutSink:
+    """Standard output: flushed after every page, never closed."""
 
-    def __init__(self, target: str | None) -> None:
-        self.name = target or "-"
-        self._stream: BinaryIO
-        if target in (None, "-"):
-            self._stream = sys.stdout.buffer
-            self._owned = False
-        else:
-            assert target is not None
-            self._stream = open(target, "wb", buffering=0)  # noqa: SIM115 - closed by close()
-            self._owned = True
+    name = "-"
+
+    def __init__(self) -> None:
+        self._stream = sys.stdout.buffer
+
+    def write(self, data: bytes) -> None:
+        self._stream.write(data)
+        self._stream.flush()
+
+    def close(self) -> None:
+        self._stream.flush()
+
+
+class FileSink:
+    """A temporary file beside ``target`` that becomes ``target`` only on :meth:`commit`."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.name = target
+        directory, base = os.path.split(os.path.abspath(target))
+        fd, self._temp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
+        self._file = os.fdopen(fd, "wb", buffering=0)
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[self._stream.write(view) :]
-        if not self._owned:
-            self._stream.flush()
+            view = view[self._file.write(view) :]
 
     def close(self) -> None:
-        if self._owned:
-            self._stream.close()
-        else:
-            self._stream.flush()
+        self._file.close()
+
+    def commit(self) -> str:
+        """Replace the target with what was written; returns its path."""
+        self.close()
+        os.chmod(self._temp, _mode_for(self.target))
+        os.replace(self._temp, self.target)
+        return self.target
+
+    def keep_partial(self) -> str:
+        """Keep what was written as ``<target>.partial``; the target stays as it was."""
+        self.close()
+        partial = f"{self.target}.partial"
+        os.chmod(self._temp, _mode_for(self.target))
+        os.replace(self._temp, partial)
+        self.name = partial
+        return partial
+
+    def abandon(self) -> None:
+        """Drop what was written; the target stays as it was."""
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self._temp)
 
 
-def open_output(target: str | None) -> _Sink:
-    """Open ``target`` (a path, or ``-``/``None`` for standard output) for writing."""
-    if target not in (None, "-"):
-        assert target is not None
-        directory = os.path.dirname(os.path.abspath(target))
-        if not os.path.isdir(directory):
-            raise FileNotFoundError(f"no such directory: {directory}")
-    return _Sink(target)
+Sink = StdoutSink | FileSink
+
+
+def _mode_for(target: str) -> int:
+    """The target's current permissions, or what a new file would get under the umask."""
+    try:
+        return os.stat(target).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def open_output(target: str | None) -> Sink:
+    """Standard output for ``None`` or ``-``, else a :class:`FileSink` for the path."""
+    if target in (None, "-"):
+        return StdoutSink()
+    assert target is not None
+    directory = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"no such directory: {directory}")
+    return FileSink(target)
 
 
 class RecordWriter:
     """Writes pages of SDK models as JSONL (``msgspec.json.encode(model)`` per line) or CSV."""
 
-    def __init__(self, sink: _Sink, fmt: Format, resource: str) -> None:
+    def __init__(self, sink: Sink, fmt: Format, resource: str) -> None:
         self.sink = sink
         self.format = fmt
         self.records = 0

@@ -3,6 +3,7 @@
 from .attachment import Attachment, ProbativeAttachment, decode_attachment
 from .client import Client, ClientList, decode_client, decode_client_list
 from .client_invoice import (
+    CLIENT_INVOICE_STATUSES,
     ClientInvoice,
     ClientInvoiceItem,
     ClientInvoiceList,
@@ -18,6 +19,7 @@ from .client_invoice import (
 from .client_invoice_upload import ClientInvoiceUpload, decode_client_invoice_upload
 from .common import Address, Amount, EInvoicingLifecycleEvent, Meta, Phone
 from .supplier_invoice import (
+    SUPPLIER_INVOICE_STATUSES,
     ApprovalWorkflow,
     AvailableActionReasons,
     AvailableActions,
@@ -32,6 +34,8 @@ from .supplier_invoice import (
 )
 
 __all__ = [
+    "CLIENT_INVOICE_STATUSES",
+    "SUPPLIER_INVOICE_STATUSES",
     "Address",
     "Amount",
     "ApprovalWorkflow",

@@ -11,6 +11,7 @@ from .client import Client
 from .common import Amount, EInvoicingLifecycleEvent, EnvelopeDecoder, Meta, QontoModel
 
 __all__ = [
+    "CLIENT_INVOICE_STATUSES",
     "ClientInvoice",
     "ClientInvoiceItem",
     "ClientInvoiceList",
@@ -23,6 +24,9 @@ __all__ = [
     "decode_client_invoice",
     "decode_client_invoice_list",
 ]
+
+CLIENT_INVOICE_STATUSES = ("draft", "unpaid", "paid", "canceled")
+"""The statuses Qonto documents for client invoices, in lifecycle order."""
 
 
 class Discount(QontoModel, frozen=True, kw_only=True):
@@ -98,7 +102,7 @@ class PaymentReporting(QontoModel, frozen=True, kw_only=True):
 
 
 class ClientInvoice(QontoModel, frozen=True, kw_only=True):
-    """``status`` is ``draft``, ``unpaid``, ``paid`` or ``canceled`` (others pass through)."""
+    """``status`` is one of :data:`CLIENT_INVOICE_STATUSES` (others pass through)."""
 
     id: str
     organization_id: str | None = None

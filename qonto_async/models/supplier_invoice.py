@@ -10,6 +10,7 @@ import msgspec
 from .common import Amount, EInvoicingLifecycleEvent, EnvelopeDecoder, Meta, QontoModel
 
 __all__ = [
+    "SUPPLIER_INVOICE_STATUSES",
     "ApprovalWorkflow",
     "AvailableActionReasons",
     "AvailableActions",
@@ -22,6 +23,20 @@ __all__ = [
     "decode_supplier_invoice",
     "decode_supplier_invoice_list",
 ]
+
+SUPPLIER_INVOICE_STATUSES = (
+    "to_review",
+    "to_approve",
+    "pending",
+    "awaiting_payment",
+    "to_pay",
+    "scheduled",
+    "paid",
+    "archived",
+    "rejected",
+    "discarded",
+)
+"""The supplier-invoice statuses seen in Qonto's documentation (the set is open)."""
 
 
 class AvailableActionReasons(QontoModel, frozen=True, kw_only=True):
@@ -76,7 +91,8 @@ class SupplierInvoiceMeta(QontoModel, frozen=True, kw_only=True):
 
 
 class SupplierInvoice(QontoModel, frozen=True, kw_only=True):
-    """``status`` is e.g. ``to_review``, ``to_pay``, ``paid``; the set is open."""
+    """``status`` is one of :data:`SUPPLIER_INVOICE_STATUSES`; the set is open (new values
+    pass through)."""
 
     id: str
     is_einvoice: bool | None = None

@@ -20,6 +20,9 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from ..models.client_invoice import CLIENT_INVOICE_STATUSES
+from ..models.supplier_invoice import SUPPLIER_INVOICE_STATUSES
+
 __all__ = [
     "CLIENT_INVOICE_STATUSES",
     "SUPPLIER_INVOICE_STATUSES",
@@ -30,20 +33,7 @@ __all__ = [
 UTC = dt.UTC
 DAY = 86_400
 
-CLIENT_INVOICE_STATUSES = ("draft", "unpaid", "paid", "canceled")
 _CLIENT_INVOICE_WEIGHTS = (12, 25, 53, 10)
-SUPPLIER_INVOICE_STATUSES = (
-    "to_review",
-    "to_approve",
-    "pending",
-    "awaiting_payment",
-    "to_pay",
-    "scheduled",
-    "paid",
-    "archived",
-    "rejected",
-    "discarded",
-)
 _SUPPLIER_INVOICE_WEIGHTS = (14, 8, 6, 8, 10, 6, 34, 6, 4, 4)
 CLIENT_KINDS = ("company", "individual", "freelancer")
 _CLIENT_KIND_WEIGHTS = (60, 25, 15)

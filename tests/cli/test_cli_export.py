@@ -198,7 +198,8 @@ def test_bad_credentials(run: Invoke, fake: FakeQonto, tmp_path: Path) -> None:
     assert "error: authentication failed (401 unauthorized)" in result.stderr
     _no_traceback(result)
     assert fake.stats.count(status=401) == 1
-    assert out.read_bytes() == b""
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind either
     result = run("get", "client", "x", "--secret-key", "wrong")
     assert result.exit_code == 3
 
@@ -227,6 +228,83 @@ def test_network_failure(run: Invoke) -> None:
     assert result.exit_code == 5
     assert result.stderr.startswith("error: network failure: ")
     _no_traceback(result)
+
+
+def test_a_failed_export_keeps_the_previous_file(run: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "invoices.jsonl"
+    assert run("export", "client-invoices", "--out", str(out)).exit_code == 0
+    yesterday = out.read_bytes()
+    assert yesterday.count(b"\n") == 130
+    for failing in (
+        {"QONTO_SECRET_KEY": "wrong"},  # authentication
+        {"QONTO_BASE_URL": "http://127.0.0.1:9"},  # network
+    ):
+        result = run(
+            "export",
+            "client-invoices",
+            "--out",
+            str(out),
+            "--max-retries",
+            "0",
+            env_overrides=failing,
+        )
+        assert result.exit_code in (3, 5), result.stderr
+        assert f"({out} left as it was)" in result.stderr
+        assert out.read_bytes() == yesterday
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["invoices.jsonl"]
+
+
+def test_a_successful_export_replaces_the_file_keeping_its_mode(
+    run: Invoke, tmp_path: Path
+) -> None:
+    out = tmp_path / "clients.jsonl"
+    out.write_bytes(b"old\n")
+    out.chmod(0o640)
+    result = run("export", "clients", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert f"-> {out}" in result.stderr
+    assert len(_jsonl(out)) == 9
+    assert out.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("client-invoices", "--status", "payed"),
+            "unknown status 'payed': choose from draft, unpaid, paid, canceled",
+        ),
+        (("client-invoices", "--status", "paid,cancelled"), "unknown status 'cancelled'"),
+        (("supplier-invoices", "--status", "draft"), "to_review, to_approve"),
+        (("client-invoices", "--created-at-from", "2025-13-01"), "'2025-13-01' is neither a date"),
+        (("client-invoices", "--updated-at-to", "yesterday"), "timestamp with an offset"),
+        (("clients", "--updated-at-from", "2025-01-31T12:00:00"), "timestamp with an offset"),
+        (("client-invoices", "--base-url", "thirdparty.qonto.com"), "absolute http(s) URL"),
+    ],
+)
+def test_bad_input_is_a_usage_error_before_any_request(
+    run: Invoke, fake: FakeQonto, args: tuple[str, ...], message: str
+) -> None:
+    before = fake.stats.total_requests
+    result = run("export", *args)
+    assert result.exit_code == 2, result.stderr
+    assert message in " ".join(result.stderr.split())
+    assert fake.stats.total_requests == before
+    _no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    "moment", ["2025-01-31", "2025-01-31T12:00:00Z", "2025-01-31T12:00:00.5+01:00"]
+)
+def test_good_dates_pass(run: Invoke, moment: str) -> None:
+    result = run("export", "client-invoices", "--created-at-from", moment, "--status", "paid")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_base_url_ending_in_v2_works(run: Invoke, fake: FakeQonto) -> None:
+    result = run("export", "clients", "--base-url", f"{fake.base_url}/v2")
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 9
 
 
 def test_usage_errors(run: Invoke) -> None:
@@ -316,7 +394,8 @@ def _interrupt_when_started(proc: subprocess.Popen[bytes], out: Path, sig: int) 
     deadline = time.monotonic() + 20
     try:
         while time.monotonic() < deadline:
-            if out.exists() and out.stat().st_size > 20_000:
+            written = list(out.parent.glob(f".{out.name}.*.tmp"))
+            if written and written[0].stat().st_size > 20_000:
                 break
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.02)
@@ -330,25 +409,33 @@ def _interrupt_when_started(proc: subprocess.Popen[bytes], out: Path, sig: int) 
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_jsonl_export_leaves_a_valid_file(tmp_path: Path, sig: int) -> None:
-    out = tmp_path / "partial.jsonl"
+def test_interrupted_jsonl_export_leaves_a_valid_partial_file(tmp_path: Path, sig: int) -> None:
+    out = tmp_path / "invoices.jsonl"
+    out.write_bytes(b'{"kept": true}\n')
     proc = _start_slow_export(out, "jsonl")
     stderr = _interrupt_when_started(proc, out, sig).decode()
     assert proc.returncode == 130, stderr
-    records = _jsonl(out)  # every line is a whole record
+    partial = tmp_path / "invoices.jsonl.partial"
+    records = _jsonl(partial)  # every line is a whole record
     assert 0 < len(records) < 2000
     assert len(records) % 10 == 0  # whole pages only
+    assert out.read_bytes() == b'{"kept": true}\n'  # the last complete export is untouched
     assert "client-invoices: interrupted:" in stderr
     assert f"{len(records)} records" in stderr
+    assert f"-> {partial} ({out} left as it was)" in stderr
+    assert f"records written so far are in {partial}" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name, partial.name]
     assert "Traceback" not in stderr
 
 
-def test_interrupted_csv_export_leaves_a_valid_file(tmp_path: Path) -> None:
-    out = tmp_path / "partial.csv"
+def test_interrupted_csv_export_leaves_a_valid_partial_file(tmp_path: Path) -> None:
+    out = tmp_path / "invoices.csv"
     proc = _start_slow_export(out, "csv")
     stderr = _interrupt_when_started(proc, out, signal.SIGINT).decode()
     assert proc.returncode == 130, stderr
-    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert not out.exists()
+    partial = tmp_path / "invoices.csv.partial"
+    rows = list(csv.reader(io.StringIO(partial.read_text(encoding="utf-8"))))
     header, body = rows[0], rows[1:]
     assert header == [name for name, _ in COLUMNS["client_invoices"]]
     assert 0 < len(body) < 2000

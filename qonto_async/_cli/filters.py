@@ -1,0 +1,118 @@
+"""The filter options of ``export``, checked before any request is sent.
+
+A status Qonto does not know, or a date Qonto would refuse, is a usage error (exit 2) that
+lists what is accepted: ``--status payed`` must not export zero records and succeed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from ..models import CLIENT_INVOICE_STATUSES, SUPPLIER_INVOICE_STATUSES
+
+__all__ = ["STATUSES", "filter_options", "filters"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+Decorator = Callable[[F], F]
+
+STATUSES: dict[str, Sequence[str]] = {
+    "client_invoices": CLIENT_INVOICE_STATUSES,
+    "supplier_invoices": SUPPLIER_INVOICE_STATUSES,
+}
+
+
+def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A date (``2025-01-31``) or a timestamp with an offset (``2025-01-31T12:00:00Z``)."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if "T" not in text and " " not in text:
+            dt.date.fromisoformat(text)
+            return text
+        if dt.datetime.fromisoformat(text).tzinfo is not None:
+            return text
+    except ValueError:
+        pass
+    raise click.BadParameter(
+        f"{value!r} is neither a date (YYYY-MM-DD) nor a timestamp with an offset "
+        "(e.g. 2025-01-31T12:00:00Z or 2025-01-31T12:00:00+01:00)"
+    )
+
+
+def _status_checker(
+    allowed: Sequence[str],
+) -> Callable[[click.Context, click.Parameter, tuple[str, ...]], tuple[str, ...]]:
+    def check(
+        ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        statuses = [s.strip() for raw in value for s in raw.split(",") if s.strip()]
+        unknown = [s for s in statuses if s not in allowed]
+        if unknown:
+            raise click.BadParameter(
+                f"unknown status {', '.join(map(repr, unknown))}: choose from {', '.join(allowed)}"
+            )
+        return tuple(statuses)
+
+    return check
+
+
+def filter_options(resource: str) -> list[Decorator[Any]]:
+    def dates(*names: str) -> list[Decorator[Any]]:
+        return [
+            click.option(
+                f"--{name.replace('_', '-')}",
+                name,
+                metavar="ISO8601",
+                callback=_moment,
+                help=f"filter[{name}]: a date or a timestamp with an offset.",
+            )
+            for name in names
+        ]
+
+    sort = click.option("--sort-by", help="e.g. created_at:desc")
+    if resource == "clients":
+        return [
+            click.option("--tax-identification-number"),
+            click.option("--vat-number"),
+            click.option("--email"),
+            click.option("--name", help="Partial match, 2 characters or more."),
+            *dates("updated_at_from", "updated_at_to"),
+            sort,
+        ]
+    allowed = STATUSES[resource]
+    status = click.option(
+        "--status",
+        multiple=True,
+        callback=_status_checker(allowed),
+        help=f"Repeat or comma-separate; one of: {', '.join(allowed)}.",
+    )
+    common = [
+        status,
+        *dates("created_at_from", "created_at_to", "updated_at_from", "updated_at_to"),
+        sort,
+    ]
+    if resource == "client_invoices":
+        return common
+    return [
+        *common,
+        click.option("--due-date", type=click.Choice(["past_and_today", "future", "missing_date"])),
+        click.option("--attachment-id"),
+        click.option("--missing-data/--no-missing-data", default=None),
+        click.option("--matched-transactions/--no-matched-transactions", default=None),
+        click.option("--exclude-credit-notes/--include-credit-notes", default=None),
+        click.option("--query", help="Text searched in --query-fields."),
+        click.option("--query-fields", help="Comma-separated, e.g. supplier_name,invoice_number."),
+    ]
+
+
+def filters(values: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments for ``list()``: options that were given, statuses as a list."""
+    chosen = {key: value for key, value in values.items() if value not in (None, ())}
+    if "status" in chosen:
+        chosen["status"] = list(chosen["status"])
+    return chosen
