@@ -45,7 +45,7 @@ def test_all_lists_every_public_name_once() -> None:
     exported = {
         name
         for name, obj in vars(models).items()
-        if not name.startswith("_") and (isinstance(obj, type) or callable(obj))
+        if not name.startswith("_") and (isinstance(obj, type | tuple) or callable(obj))
     }
     assert exported == set(models.__all__)
     assert len(PUBLIC_MODELS) >= 25
