@@ -15,7 +15,8 @@ from typing import Any
 
 from multidict import MultiMapping
 
-from ._data import DAY, Dataset
+from ._data import Dataset
+from ._datagen import DAY
 
 __all__ = ["LIST_SPECS", "ListQuery", "ParamError", "parse_list_query", "select"]
 
