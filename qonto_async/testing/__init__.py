@@ -17,7 +17,9 @@ Standalone: ``python -m qonto_async.testing --port 8080``.
 from ._clock import VirtualClock
 from ._data import CLIENT_INVOICE_STATUSES, DEFAULT_NOW, SUPPLIER_INVOICE_STATUSES
 from ._faults import QONTO_RATE_LIMITS, FaultAction, Faults, RateLimit
-from ._server import Download, FakeQonto, Stats
+from ._options import FakeOptions
+from ._server import FakeQonto
+from ._stats import Download, Stats
 
 __all__ = [
     "CLIENT_INVOICE_STATUSES",
@@ -25,6 +27,7 @@ __all__ = [
     "QONTO_RATE_LIMITS",
     "SUPPLIER_INVOICE_STATUSES",
     "Download",
+    "FakeOptions",
     "FakeQonto",
     "FaultAction",
     "Faults",

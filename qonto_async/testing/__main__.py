@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from ._faults import QONTO_RATE_LIMITS, Faults
+from ._options import FakeOptions
 from ._server import FakeQonto
 
 
@@ -47,9 +48,7 @@ async def _serve(args: argparse.Namespace) -> None:
         latency=args.latency_ms / 1000,
         faults=Faults.parse(args.faults) if args.faults else None,
         rate_limit=None if args.no_rate_limit else QONTO_RATE_LIMITS,
-        staging_token=args.staging_token,
-        host=args.host,
-        port=args.port,
+        options=FakeOptions(staging_token=args.staging_token, host=args.host, port=args.port),
     )
     if args.warm:
         fake.warm()

@@ -11,6 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from aiohttp import hdrs, web
+
+from ._responses import STATUS_CODES, error_response, proxy_page
+
 __all__ = [
     "QONTO_RATE_LIMITS",
     "Decision",
@@ -19,7 +23,9 @@ __all__ = [
     "Faults",
     "RateLimit",
     "SlidingWindowLimiter",
+    "fault_response",
     "format_retry_after",
+    "truncate",
 ]
 
 ERROR_BODIES = ("json", "empty", "html")
@@ -313,3 +319,44 @@ def format_retry_after(value: float | str) -> str:
     if isinstance(value, str):
         return value
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def fault_response(
+    action: FaultAction, faults: Faults | None, trace_id: str, path: str
+) -> web.Response:
+    """The answer an injected ``error``, ``throttle`` or ``html`` fault gives instead."""
+    if action.kind == "throttle":
+        response = error_response(429, "too_many_requests", "Rate limit exceeded", trace_id, path)
+        retry_after = faults.retry_after if faults else 1
+        if retry_after is not None:
+            response.headers[hdrs.RETRY_AFTER] = format_retry_after(retry_after)
+        return response
+    if action.kind == "html" or action.body == "html":
+        response = web.Response(
+            status=action.status, body=proxy_page(action.status), content_type="text/html"
+        )
+    elif action.body == "empty":
+        response = web.Response(status=action.status, content_type="application/json")
+    else:
+        code, detail = STATUS_CODES.get(action.status, ("server_error", "Server error"))
+        response = error_response(action.status, code, detail, trace_id, path)
+    retry_after = faults.error_retry_after if faults else None
+    if action.kind == "error" and retry_after is not None:
+        response.headers[hdrs.RETRY_AFTER] = format_retry_after(retry_after)
+    return response
+
+
+async def truncate(
+    request: web.Request, response: web.StreamResponse, body: bytes, mode: str
+) -> web.StreamResponse:
+    headers = {k: v for k, v in response.headers.items() if k != hdrs.CONTENT_LENGTH}
+    cut = len(body) // 2
+    if mode == "json":
+        return web.Response(status=response.status, body=body[:cut], headers=headers)
+    stream = web.StreamResponse(status=response.status, headers=headers)
+    stream.content_length = len(body)
+    await stream.prepare(request)
+    await stream.write(body[:cut])
+    if request.transport is not None:
+        request.transport.close()
+    return stream

@@ -29,7 +29,7 @@ from qonto_async import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from qonto_async.testing import FakeQonto, Faults, RateLimit
+from qonto_async.testing import FakeOptions, FakeQonto, Faults, RateLimit
 
 SIZES = {"clients": 12, "client_invoices": 230, "supplier_invoices": 150, "uploads": 2}
 
@@ -236,7 +236,7 @@ async def test_invalid_parameters_are_typed(fake: FakeQonto, qonto: QontoClient)
     with pytest.raises(UnprocessableEntityError) as caught:
         await qonto.client_invoices.list(created_at_from="yesterday").all()
     assert caught.value.errors[0].parameter == "filter[created_at_from]"
-    small = FakeQonto(clients=30, client_invoices=0, max_per_page=20)
+    small = FakeQonto(clients=30, client_invoices=0, options=FakeOptions(max_per_page=20))
     async with small, connect(small) as client:
         with pytest.raises(BadRequestError):
             await client.clients.list(per_page=50).all()
@@ -259,7 +259,9 @@ async def test_upload_create_and_get(fake: FakeQonto, qonto: QontoClient) -> Non
 
 
 async def test_upload_other_envelope() -> None:
-    other = FakeQonto(clients=1, client_invoices=0, upload_envelope="client_invoice_upload")
+    other = FakeQonto(
+        clients=1, client_invoices=0, options=FakeOptions(upload_envelope="client_invoice_upload")
+    )
     async with other, connect(other) as qonto:
         upload_id = other.ids("client_invoice_uploads")[1]
         assert (await qonto.client_invoice_uploads.get(upload_id)).id == upload_id
@@ -433,7 +435,9 @@ async def test_slow_server_times_out() -> None:
 
 
 async def test_staging_token() -> None:
-    async with FakeQonto(clients=3, client_invoices=0, staging_token="stg-42") as staging:
+    async with FakeQonto(
+        clients=3, client_invoices=0, options=FakeOptions(staging_token="stg-42")
+    ) as staging:
         async with connect(staging, staging_token="stg-42") as qonto:
             assert len(await qonto.clients.list().all()) == 3
         async with connect(staging, max_retries=0) as qonto:

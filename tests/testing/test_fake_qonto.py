@@ -21,6 +21,7 @@ import pytest
 from qonto_async.testing import (
     CLIENT_INVOICE_STATUSES,
     SUPPLIER_INVOICE_STATUSES,
+    FakeOptions,
     FakeQonto,
     FaultAction,
     Faults,
@@ -237,7 +238,9 @@ async def test_oauth_refresh_rotates_tokens(api: Api, session: aiohttp.ClientSes
 
 
 async def test_rotated_refresh_token_expires_after_grace(session: aiohttp.ClientSession) -> None:
-    async with FakeQonto(clients=1, client_invoices=0, refresh_token_grace=0.0) as fake:
+    async with FakeQonto(
+        clients=1, client_invoices=0, options=FakeOptions(refresh_token_grace=0.0)
+    ) as fake:
         form = {
             "grant_type": "refresh_token",
             "client_id": fake.client_id,
@@ -251,7 +254,8 @@ async def test_rotated_refresh_token_expires_after_grace(session: aiohttp.Client
 
 
 async def test_too_many_401_get_throttled(session: aiohttp.ClientSession) -> None:
-    async with FakeQonto(clients=1, client_invoices=0, auth_failure_limit=RateLimit(3, 60)) as fake:
+    options = FakeOptions(auth_failure_limit=RateLimit(3, 60))
+    async with FakeQonto(clients=1, client_invoices=0, options=options) as fake:
         api = Api(fake, session)
         statuses = [(await api.get("/v2/clients", auth=False)).status for _ in range(5)]
         assert statuses == [401, 401, 401, 429, 429]
@@ -336,7 +340,9 @@ async def test_bad_pagination_is_a_400(api: Api, params: dict[str, str], paramet
 
 async def test_max_per_page_per_endpoint(session: aiohttp.ClientSession) -> None:
     limits = {"client_invoices": 500, "clients": 25}
-    async with FakeQonto(clients=30, client_invoices=10, max_per_page=limits) as fake:
+    async with FakeQonto(
+        clients=30, client_invoices=10, options=FakeOptions(max_per_page=limits)
+    ) as fake:
         api = Api(fake, session)
         assert (await api.get("/v2/client_invoices", {"per_page": "500"})).status == 200
         assert (await api.get("/v2/clients", {"per_page": "26"})).status == 400
@@ -634,7 +640,9 @@ async def test_upload_create_get_and_envelopes(api: Api, session: aiohttp.Client
     content = await api.get(attributes["url"], auth=False)
     assert content.status == 200
     assert content.body == b"%PDF-1.4 fake"
-    other_fake = FakeQonto(clients=1, client_invoices=0, upload_envelope="client_invoice_upload")
+    other_fake = FakeQonto(
+        clients=1, client_invoices=0, options=FakeOptions(upload_envelope="client_invoice_upload")
+    )
     async with other_fake as other:
         uid = other.ids("client_invoice_uploads")[0]
         body = (await Api(other, session).get(f"/v2/client_invoices/uploads/{uid}")).json()
@@ -871,7 +879,9 @@ async def test_rate_limit_can_be_disabled(session: aiohttp.ClientSession) -> Non
 
 
 async def test_staging_token(session: aiohttp.ClientSession) -> None:
-    async with FakeQonto(clients=2, client_invoices=0, staging_token="stg-123") as fake:
+    async with FakeQonto(
+        clients=2, client_invoices=0, options=FakeOptions(staging_token="stg-123")
+    ) as fake:
         api = Api(fake, session)
         page = await api.get("/v2/clients")
         assert page.status == 200
@@ -882,13 +892,17 @@ async def test_staging_token(session: aiohttp.ClientSession) -> None:
         assert ok.json()["clients"]
         assert fake.stats.staging_rejections == 1
     async with FakeQonto(
-        clients=2, client_invoices=0, staging_token="stg", staging_status=401
+        clients=2, client_invoices=0, options=FakeOptions(staging_token="stg", staging_status=401)
     ) as fake:
         page = await Api(fake, session).get("/v2/clients")
         assert page.status == 401
         assert page.headers["Content-Type"].startswith("text/html")
     async with (
-        FakeQonto(clients=2, client_invoices=0, staging_token="stg", staging_status=302) as fake,
+        FakeQonto(
+            clients=2,
+            client_invoices=0,
+            options=FakeOptions(staging_token="stg", staging_status=302),
+        ) as fake,
         session.get(fake.base_url + "/v2/clients") as response,
     ):
         assert response.status == 200

@@ -16,10 +16,11 @@ SCRIPT = textwrap.dedent(
     """
     import asyncio
     from qonto_async import QontoClient
-    from qonto_async.testing import FakeQonto, Faults
+    from qonto_async.testing import FakeOptions, FakeQonto, Faults
 
     async def main() -> None:
-        async with FakeQonto(clients=3, secret_key="sk_live_log_secret") as fake:
+        options = FakeOptions(secret_key="sk_live_log_secret")
+        async with FakeQonto(clients=3, options=options) as fake:
             fake.faults = Faults(sequence=("503", "ok"), error_retry_after=0)
             async with QontoClient(
                 login=fake.login, secret_key=fake.secret_key, base_url=fake.base_url
