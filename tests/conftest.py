@@ -33,7 +33,7 @@ if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).paramet
             kwargs.setdefault("stream_writer", _FinishedUpload())
             super().__init__(*args, **kwargs)
 
-    aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+    aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[attr-defined]
 
 
 @pytest.fixture

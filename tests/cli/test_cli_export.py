@@ -235,10 +235,11 @@ def test_a_failed_export_keeps_the_previous_file(run: Invoke, tmp_path: Path) ->
     assert run("export", "client-invoices", "--out", str(out)).exit_code == 0
     yesterday = out.read_bytes()
     assert yesterday.count(b"\n") == 130
-    for failing in (
+    failures: tuple[dict[str, str | None], ...] = (
         {"QONTO_SECRET_KEY": "wrong"},  # authentication
         {"QONTO_BASE_URL": "http://127.0.0.1:9"},  # network
-    ):
+    )
+    for failing in failures:
         result = run(
             "export",
             "client-invoices",

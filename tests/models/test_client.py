@@ -81,7 +81,13 @@ def test_individual() -> None:
     ],
 )
 def test_display_name(fields: dict[str, str], expected: str) -> None:
-    assert Client(id="x", **fields).display_name == expected
+    client = Client(
+        id="x",
+        name=fields.get("name"),
+        first_name=fields.get("first_name"),
+        last_name=fields.get("last_name"),
+    )
+    assert client.display_name == expected
 
 
 def test_list_page() -> None:

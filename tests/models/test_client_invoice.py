@@ -497,7 +497,7 @@ def test_frozen_and_keyword_only() -> None:
     with pytest.raises(AttributeError):
         inv.status = "canceled"  # type: ignore[misc]
     with pytest.raises(TypeError):
-        ClientInvoice("x")  # type: ignore[misc]
+        ClientInvoice("x")  # type: ignore[call-arg]
     assert "ClientInvoice(" in repr(inv)
 
 

@@ -394,7 +394,7 @@ async def test_real_server_early_break(paged_server: tuple[str, list[int]]) -> N
         async for page in pages:
             if page.number == 2:
                 break
-        await pages.aclose()  # type: ignore[attr-defined]
+        await pages.aclose()
         ours = [t for t in asyncio.all_tasks() if "fetch_page" in repr(t.get_coro())]
         assert ours == []
     assert len(served) <= 6

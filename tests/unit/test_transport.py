@@ -183,8 +183,8 @@ async def test_connection_error_then_success(
     http_mock.get(
         URL,
         exception=aiohttp.ClientConnectorError(
-            connection_key=None,
-            os_error=OSError(111, "refused"),  # type: ignore[arg-type]
+            connection_key=None,  # type: ignore[arg-type]
+            os_error=OSError(111, "refused"),
         ),
     )
     http_mock.get(URL, body=INVOICE)
