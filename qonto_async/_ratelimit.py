@@ -117,18 +117,29 @@ class RateGate:
     def try_acquire(self) -> bool:
         """Take a slot if one is free right now; never waits, changes nothing otherwise.
 
-        The transport calls this first so the common case costs no coroutine.
+        The transport calls this first so the common case costs no coroutine; it is the
+        same decision as :meth:`_reserve` for a slot at ``now``, written out flat.
         """
         now = self._clock()
         if now < self._paused_until:
             return False
-        if self._interval:
+        interval = self._interval
+        arrival = 0.0
+        if interval:
             arrival = max(self._theoretical_arrival, now)
             if arrival - self._tolerance > now + _EPSILON:
                 return False
-        if self._window is not None and self._window_frees_at(now) > now + _EPSILON:
-            return False
-        self._reserve(now)
+        window = self._window
+        if window is not None:
+            horizon = now - self._window_seconds
+            while window and window[0] <= horizon:
+                window.popleft()
+            excess = len(window) - self._window_requests
+            if excess >= 0 and window[excess] + self._window_seconds > now + _EPSILON:
+                return False
+            window.append(now)
+        if interval:
+            self._theoretical_arrival = arrival + interval
         return True
 
     async def acquire(self) -> None:

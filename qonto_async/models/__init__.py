@@ -1,8 +1,9 @@
 """Typed, frozen msgspec models of Qonto's answers, and one decoder function per envelope."""
 
 from .attachment import Attachment, ProbativeAttachment, decode_attachment
-from .client import Client, ClientList, decode_client, decode_client_list
+from .client import CLIENT_SORT_FIELDS, Client, ClientList, decode_client, decode_client_list
 from .client_invoice import (
+    CLIENT_INVOICE_SORT_FIELDS,
     CLIENT_INVOICE_STATUSES,
     ClientInvoice,
     ClientInvoiceItem,
@@ -19,6 +20,7 @@ from .client_invoice import (
 from .client_invoice_upload import ClientInvoiceUpload, decode_client_invoice_upload
 from .common import Address, Amount, EInvoicingLifecycleEvent, Meta, Phone
 from .supplier_invoice import (
+    SUPPLIER_INVOICE_SORT_FIELDS,
     SUPPLIER_INVOICE_STATUSES,
     ApprovalWorkflow,
     AvailableActionReasons,
@@ -34,7 +36,10 @@ from .supplier_invoice import (
 )
 
 __all__ = [
+    "CLIENT_INVOICE_SORT_FIELDS",
     "CLIENT_INVOICE_STATUSES",
+    "CLIENT_SORT_FIELDS",
+    "SUPPLIER_INVOICE_SORT_FIELDS",
     "SUPPLIER_INVOICE_STATUSES",
     "Address",
     "Amount",

@@ -8,7 +8,10 @@ import msgspec
 
 from .common import Address, EnvelopeDecoder, Meta, Phone, QontoModel
 
-__all__ = ["Client", "ClientList", "decode_client", "decode_client_list"]
+__all__ = ["CLIENT_SORT_FIELDS", "Client", "ClientList", "decode_client", "decode_client_list"]
+
+CLIENT_SORT_FIELDS = ("created_at", "updated_at", "name")
+"""What ``GET /v2/clients`` sorts on (``sort_by=<field>:asc|desc``; default ``name:asc``)."""
 
 
 class Client(QontoModel, frozen=True, kw_only=True):

@@ -11,6 +11,7 @@ from .client import Client
 from .common import Amount, EInvoicingLifecycleEvent, EnvelopeDecoder, Meta, QontoModel
 
 __all__ = [
+    "CLIENT_INVOICE_SORT_FIELDS",
     "CLIENT_INVOICE_STATUSES",
     "ClientInvoice",
     "ClientInvoiceItem",
@@ -27,6 +28,9 @@ __all__ = [
 
 CLIENT_INVOICE_STATUSES = ("draft", "unpaid", "paid", "canceled")
 """The statuses Qonto documents for client invoices, in lifecycle order."""
+
+CLIENT_INVOICE_SORT_FIELDS = ("created_at",)
+"""What ``GET /v2/client_invoices`` sorts on (default ``created_at:desc``)."""
 
 
 class Discount(QontoModel, frozen=True, kw_only=True):

@@ -10,6 +10,7 @@ import msgspec
 from .common import Amount, EInvoicingLifecycleEvent, EnvelopeDecoder, Meta, QontoModel
 
 __all__ = [
+    "SUPPLIER_INVOICE_SORT_FIELDS",
     "SUPPLIER_INVOICE_STATUSES",
     "ApprovalWorkflow",
     "AvailableActionReasons",
@@ -37,6 +38,17 @@ SUPPLIER_INVOICE_STATUSES = (
     "discarded",
 )
 """The supplier-invoice statuses seen in Qonto's documentation (the set is open)."""
+
+SUPPLIER_INVOICE_SORT_FIELDS = (
+    "created_at",
+    "file_name",
+    "supplier_name",
+    "payment_date",
+    "due_date",
+    "scheduled_date",
+    "total_amount",
+)
+"""What ``GET /v2/supplier_invoices`` sorts on (default ``created_at:desc``)."""
 
 
 class AvailableActionReasons(QontoModel, frozen=True, kw_only=True):

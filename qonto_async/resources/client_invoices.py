@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from .._pagination import Paginator, ProgressCallback
 from .._transport import Transport
 from ..models.client_invoice import (
+    CLIENT_INVOICE_SORT_FIELDS,
     ClientInvoice,
     decode_client_invoice,
     decode_client_invoice_list,
@@ -13,8 +14,6 @@ from ._base import ReadableResource
 from ._params import Moment, Query, add, add_moments, sort_key, statuses
 
 __all__ = ["ClientInvoicesResource"]
-
-SORT_FIELDS = frozenset({"created_at"})
 
 
 class ClientInvoicesResource(ReadableResource[ClientInvoice]):
@@ -54,5 +53,5 @@ class ClientInvoicesResource(ReadableResource[ClientInvoice]):
             updated_at_to=updated_at_to,
         )
         if sort_by is not None:
-            add(query, "sort_by", sort_key(sort_by, SORT_FIELDS))
+            add(query, "sort_by", sort_key(sort_by, CLIENT_INVOICE_SORT_FIELDS))
         return self._paginate(query, per_page=per_page, prefetch=prefetch, on_progress=on_progress)

@@ -2,13 +2,11 @@ from __future__ import annotations
 
 from .._pagination import Paginator, ProgressCallback
 from .._transport import Transport
-from ..models.client import Client, decode_client, decode_client_list
+from ..models.client import CLIENT_SORT_FIELDS, Client, decode_client, decode_client_list
 from ._base import ReadableResource
 from ._params import Moment, Query, add, add_moments, sort_key
 
 __all__ = ["ClientsResource"]
-
-SORT_FIELDS = frozenset({"created_at", "updated_at", "name"})
 
 
 class ClientsResource(ReadableResource[Client]):
@@ -46,5 +44,5 @@ class ClientsResource(ReadableResource[Client]):
         add(query, "filter[name]", name)
         add_moments(query, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
         if sort_by is not None:
-            add(query, "sort_by", sort_key(sort_by, SORT_FIELDS))
+            add(query, "sort_by", sort_key(sort_by, CLIENT_SORT_FIELDS))
         return self._paginate(query, per_page=per_page, prefetch=prefetch, on_progress=on_progress)

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from .._pagination import Paginator, ProgressCallback
 from .._transport import Transport
 from ..models.supplier_invoice import (
+    SUPPLIER_INVOICE_SORT_FIELDS,
     SupplierInvoice,
     decode_supplier_invoice,
     decode_supplier_invoice_list,
@@ -14,17 +15,6 @@ from ._params import Moment, Query, add, add_moments, flag, sort_key, statuses
 
 __all__ = ["SupplierInvoicesResource"]
 
-SORT_FIELDS = frozenset(
-    {
-        "created_at",
-        "file_name",
-        "supplier_name",
-        "payment_date",
-        "due_date",
-        "scheduled_date",
-        "total_amount",
-    }
-)
 DUE_DATE_FILTERS = frozenset({"past_and_today", "future", "missing_date"})
 
 
@@ -89,5 +79,5 @@ class SupplierInvoicesResource(ReadableResource[SupplierInvoice]):
             fields = [query_fields] if isinstance(query_fields, str) else list(query_fields)
             add(params, "query_fields", ",".join(fields))
         if sort_by is not None:
-            add(params, "sort_by", sort_key(sort_by, SORT_FIELDS))
+            add(params, "sort_by", sort_key(sort_by, SUPPLIER_INVOICE_SORT_FIELDS))
         return self._paginate(params, per_page=per_page, prefetch=prefetch, on_progress=on_progress)

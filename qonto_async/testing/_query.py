@@ -15,6 +15,11 @@ from typing import Any
 
 from multidict import MultiMapping
 
+from ..models import (
+    CLIENT_INVOICE_SORT_FIELDS,
+    CLIENT_SORT_FIELDS,
+    SUPPLIER_INVOICE_SORT_FIELDS,
+)
 from ._data import Dataset
 from ._datagen import DAY
 
@@ -39,20 +44,9 @@ class ListSpec:
 
 
 LIST_SPECS = {
-    "clients": ListSpec(("created_at", "updated_at", "name"), ("name", False)),
-    "client_invoices": ListSpec(("created_at",), ("created_at", True)),
-    "supplier_invoices": ListSpec(
-        (
-            "created_at",
-            "file_name",
-            "supplier_name",
-            "payment_date",
-            "due_date",
-            "scheduled_date",
-            "total_amount",
-        ),
-        ("created_at", True),
-    ),
+    "clients": ListSpec(CLIENT_SORT_FIELDS, ("name", False)),
+    "client_invoices": ListSpec(CLIENT_INVOICE_SORT_FIELDS, ("created_at", True)),
+    "supplier_invoices": ListSpec(SUPPLIER_INVOICE_SORT_FIELDS, ("created_at", True)),
 }
 
 _DUE_DATE_VALUES = ("past_and_today", "future", "missing_date")
