@@ -245,5 +245,6 @@ async def test_timeouts_do_not_starve_the_client() -> None:
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(qonto.clients.get(f"abandoned-{n}"), 0.01)
         started = time.monotonic()
-        assert (await asyncio.wait_for(qonto.clients.get("plain"), 5)).id == "plain"
-        assert time.monotonic() - started < 1.0  # one slot (0.5 s), not 20 phantom ones
+        assert (await asyncio.wait_for(qonto.clients.get("plain"), 20)).id == "plain"
+        # One slot is 0.5 s; twenty phantom slots would be 10 s. A wide margin for a busy box.
+        assert time.monotonic() - started < 5.0
