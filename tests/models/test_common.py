@@ -20,8 +20,8 @@ from qonto_async.models import (
     ClientInvoiceUpload,
     Meta,
     SupplierInvoice,
+    SupplierInvoiceList,
     decode_client_invoice_list,
-    decode_supplier_invoice,
 )
 from qonto_async.models.common import EnvelopeDecoder, QontoModel, blankable_date_keys
 
@@ -204,13 +204,77 @@ def spy_on_fallback(monkeypatch: pytest.MonkeyPatch) -> _Spy:
     return spy
 
 
-def test_fallback_is_skipped_for_valid_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
+class _CountingDecoder:
+    """Stands in for an EnvelopeDecoder's msgspec decoder and counts the decodes."""
+
+    def __init__(self, inner: msgspec.json.Decoder[Any]) -> None:
+        self.inner = inner
+        self.bodies: list[bytes] = []
+
+    def decode(self, data: bytes) -> Any:
+        self.bodies.append(data)
+        return self.inner.decode(data)
+
+
+def counting(decoder: EnvelopeDecoder[Any]) -> _CountingDecoder:
+    spy = _CountingDecoder(decoder._decoder)
+    decoder._decoder = spy  # type: ignore[assignment]
+    return spy
+
+
+def test_a_body_without_blank_strings_is_decoded_once_untouched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     spy = spy_on_fallback(monkeypatch)
+    decoder = EnvelopeDecoder(ClientInvoiceList)
+    decodes = counting(decoder)
+    body = b'{"client_invoices": [{"id": "x", "paid_at": null}]}'
 
-    # The seed contains "" (declined_note), but decodes on the fast path.
-    decode_supplier_invoice(fixture_bytes("supplier_invoice.json"))
+    decoder.decode(body)
 
-    assert spy.calls == 0
+    assert spy.calls == 0  # decoded on the fast path: never scanned
+    assert decodes.bodies == [body]
+
+
+def test_blank_strings_outside_dates_cost_one_decode() -> None:
+    decoder = EnvelopeDecoder(SupplierInvoiceList)
+    decodes = counting(decoder)
+    body = b'{"supplier_invoices": [{"id": "x", "declined_note": ""}]}'
+
+    page = decoder.decode(body)
+
+    assert page.items[0].declined_note == ""
+    assert decodes.bodies == [body]
+
+
+def _draft(i: int) -> bytes:
+    return b'{"id": "d%d", "finalized_at": "", "due_date": "", "paid_at": ""}' % i
+
+
+def _final(i: int) -> bytes:
+    return b'{"id": "f%d", "finalized_at": "2025-01-02T03:04:05Z", "due_date": "2025-02-01"}' % i
+
+
+@pytest.mark.parametrize(
+    "drafts",
+    [{0}, {99}, {0, 50, 99}, set(range(100))],
+    ids=["first", "last", "scattered", "every"],
+)
+def test_a_page_with_drafts_anywhere_decodes_them_all(drafts: set[int]) -> None:
+    decoder = EnvelopeDecoder(ClientInvoiceList)
+    decodes = counting(decoder)
+    items = b",".join(_draft(i) if i in drafts else _final(i) for i in range(100))
+    body = b'{"client_invoices": [' + items + b"]}"
+
+    page = decoder.decode(body)
+
+    assert len(decodes.bodies) == 2  # the plain decode fails; the rewritten body decodes
+    for i, invoice in enumerate(page.items):
+        if i in drafts:
+            assert (invoice.finalized_at, invoice.due_date, invoice.paid_at) == (None, None, None)
+        else:
+            assert invoice.finalized_at is not None
+            assert invoice.due_date is not None
 
 
 def test_fallback_finds_nothing_to_rewrite_without_blank_strings() -> None:
