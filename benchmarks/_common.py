@@ -223,7 +223,8 @@ def try_attr(module: str, attr: str) -> tuple[Any | None, str | None]:
 class ServerConfig:
     """What the raw server serves.
 
-    - `GET /v2/client_invoices/{id}` for `invoice_id(0..n_ids-1)`: prebuilt response bytes.
+    - `GET /v2/client_invoices/{id}` for `invoice_id(0..n_ids-1)`: prebuilt response bytes;
+      any other `invoice_id(i)` is built when asked.
     - `GET /qodev/v2/client_invoices/{id}`: the same invoices without `items[].discount`
       (only built when `qodev_variant`).
     - `GET /v2/client_invoices?page=&per_page=`: `list_total` invoices, pages built on request
@@ -279,7 +280,8 @@ class _Router:
             prefix, _, rest = path[1:].partition(b"/")
             total, path = int(prefix[1:]), b"/" + rest
         if path.startswith(b"/v2/client_invoices/"):
-            return self.by_id.get(path[20:], _NOT_FOUND)
+            found = self.by_id.get(path[20:])
+            return found if found is not None else self._on_demand(path[20:])
         if path.startswith(b"/qodev/v2/client_invoices/"):
             return self.qodev_by_id.get(path[26:], _NOT_FOUND)
         if path == b"/v2/client_invoices":
@@ -290,6 +292,16 @@ class _Router:
         if path == b"/__stats":
             return _response(b"200 OK", compact({"requests": self.requests}))
         return _NOT_FOUND
+
+    def _on_demand(self, raw_id: bytes) -> bytes:
+        """Any synthetic invoice id, built when asked (``iter_many`` over 100,000 ids)."""
+        try:
+            index = int(raw_id[:8], 16)
+        except ValueError:
+            return _NOT_FOUND
+        if invoice_id(index).encode() != raw_id:
+            return _NOT_FOUND
+        return _response(b"200 OK", self.template.single(index))
 
 
 class _HTTPProtocol(asyncio.Protocol):

@@ -1,5 +1,6 @@
 """Memory: peak RSS while streaming 100,000 client invoices through the paginator vs while
-collecting 1,000 with `.all()`.
+collecting 1,000 with `.all()`; and while streaming 1,000 / 10,000 / 100,000 invoices by id with
+`iter_many` (whose results are never collected, so the peak must not grow with the count).
 
 Every scenario runs in a fresh Python subprocess (so each peak is its own, from
 `resource.getrusage(RUSAGE_SELF).ru_maxrss`), against the raw local server in another process
@@ -52,13 +53,14 @@ def _peak_mb() -> float:
 async def _child(mode: str, url: str, total: int, prefetch: int) -> dict[str, Any]:
     from qonto_async import QontoClient
 
-    base = f"{url}/n{total}"
+    base = url if mode == "by_id" else f"{url}/n{total}"
     async with QontoClient(
         login=LOGIN,
         secret_key=SECRET_KEY,
         base_url=base,
         requests_per_second=None,
-        max_concurrency=max(prefetch, 1) + 1,
+        requests_per_10_minutes=None,
+        max_concurrency=16 if mode == "by_id" else max(prefetch, 1) + 1,
     ) as client:
         baseline = _rss_mb()
         t0 = time.perf_counter()
@@ -68,6 +70,12 @@ async def _child(mode: str, url: str, total: int, prefetch: int) -> dict[str, An
         last = None
         if mode == "stream":
             async for inv in pages:
+                count += 1
+                cents += inv.total_amount_cents or 0
+                last = inv.id
+        elif mode == "by_id":
+            ids = (invoice_id(i) for i in range(total))
+            async for inv in client.client_invoices.iter_many(ids):
                 count += 1
                 cents += inv.total_amount_cents or 0
                 last = inv.id
@@ -115,6 +123,8 @@ def run(args: Any) -> dict[str, Any]:
         ("stream", args.stream_total, f"stream {args.stream_total:,} (async for)"),
         ("collect", args.collect_total, f"collect {args.collect_total:,} (.all())"),
     ]
+    for total in args.by_id_totals:
+        scenarios.append(("by_id", total, f"iter_many {total:,} by id"))
     if args.reference_total:
         # Sensitivity check: collecting more must show up in the peak, or the probe is blind.
         scenarios.append(
@@ -136,17 +146,17 @@ def run(args: Any) -> dict[str, Any]:
         print(reason)
         out["status"] = reason
         return out
-    samples: dict[str, list[dict[str, Any]]] = {k: [] for k, _, _ in scenarios}
+    samples: dict[str, list[dict[str, Any]]] = {_key(k, t): [] for k, t, _ in scenarios}
     with ServerProcess(ServerConfig(list_total=args.stream_total)) as server:
         for r in range(args.rounds):
             for mode, total, _ in rotate(scenarios, r):
-                samples[mode].append(run_child(mode, server.url, total, args.prefetch))
+                samples[_key(mode, total)].append(run_child(mode, server.url, total, args.prefetch))
             print(f"  round {r + 1}/{args.rounds} done", flush=True)
     rows = []
     summary: dict[str, Any] = {}
     for mode, total, label in scenarios:
-        got = samples[mode]
-        summary[mode] = {
+        got = samples[_key(mode, total)]
+        summary[_key(mode, total)] = {
             "invoices": total,
             "peak_rss_mb": spread([s["peak_rss_mb"] for s in got]),
             "baseline_rss_mb": spread([s["baseline_rss_mb"] for s in got]),
@@ -154,7 +164,7 @@ def run(args: Any) -> dict[str, Any]:
             "invoices_per_s": spread([s["invoices"] / s["seconds"] for s in got]),
             "runs": got,
         }
-        s = summary[mode]
+        s = summary[_key(mode, total)]
         rows.append(
             [
                 label,
@@ -188,9 +198,30 @@ def run(args: Any) -> dict[str, Any]:
             ]
         ],
     )
+    by_id = [summary[_key("by_id", t)] for t in args.by_id_totals]
+    if by_id:
+        worst = max(s["peak_rss_mb"].median for s in by_id)
+        by_id_met = worst <= 60.0
+        print_table(
+            "Target: iter_many of 100,000 ids peaks under 60 MB RSS",
+            ["measure", "value", "goal", "verdict"],
+            [
+                [
+                    "highest iter_many peak (median)",
+                    f"{worst:,.1f} MB",
+                    "<= 60 MB",
+                    "met" if by_id_met else "NOT met",
+                ]
+            ],
+        )
+        out["by_id_target"] = {"peak_mb": worst, "goal_mb": 60.0, "met": by_id_met}
     out["scenarios"] = summary
     out["target"] = {"stream_minus_collect_mb": diff, "goal_mb": 50.0, "met": met}
     return out
+
+
+def _key(mode: str, total: int) -> str:
+    return f"by_id_{total}" if mode == "by_id" else mode
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -205,7 +236,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="also collect this many as a sensitivity check (0 to skip)",
     )
     parser.add_argument(
-        "--child", choices=["stream", "collect", "reference"], help=argparse.SUPPRESS
+        "--by-id-totals",
+        type=int,
+        nargs="*",
+        default=[1_000, 10_000, 100_000],
+        help="iter_many scenarios: how many ids each (none to skip)",
+    )
+    parser.add_argument(
+        "--child", choices=["stream", "collect", "reference", "by_id"], help=argparse.SUPPRESS
     )
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--total", type=int, help=argparse.SUPPRESS)
@@ -215,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.rounds is None:
         args.rounds = 2 if args.quick else 3
+    if args.quick:
+        args.by_id_totals = [t for t in args.by_id_totals if t <= 10_000]
     finish("memory", MODULE, run(args))
 
 

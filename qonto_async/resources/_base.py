@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, overload
 from urllib.parse import quote
 
@@ -15,6 +15,7 @@ from .._pagination import Page, Paginator, ProgressCallback
 from .._transport import QueryParams, Transport
 from ..errors import QontoError
 from ..models import Meta
+from ._streaming import stream_in_order
 
 __all__ = ["ReadableResource", "Resource", "quote_id", "run_workers"]
 
@@ -79,6 +80,37 @@ class ReadableResource(Resource, Generic[M]):
         # The transport's coroutine itself, so get_many's workers await one frame less.
         return self._transport.request(
             "GET", f"{self._path}/{quoted}", self._decode_one, resource_id=id
+        )
+
+    @overload
+    def iter_many(
+        self, ids: Iterable[str], *, return_exceptions: Literal[False] = False
+    ) -> AsyncGenerator[M, None]: ...
+
+    @overload
+    def iter_many(
+        self, ids: Iterable[str], *, return_exceptions: Literal[True]
+    ) -> AsyncGenerator[M | QontoError, None]: ...
+
+    def iter_many(
+        self, ids: Iterable[str], *, return_exceptions: bool = False
+    ) -> AsyncGenerator[M, None] | AsyncGenerator[M | QontoError, None]:
+        """Fetch many records by id as a stream; results come out in input order.
+
+        Unlike :meth:`get_many`, nothing is collected: memory stays bounded (at most twice
+        ``max_concurrency`` results are held) however many ids there are, and ``ids`` is read
+        lazily, so it may be a generator. A repeated id is fetched each time it appears.
+        Without ``return_exceptions`` a failure is raised when its turn comes, after every
+        record before it; with it, a failed id yields its exception. Breaking out of the loop
+        cancels the requests in flight (use ``contextlib.aclosing`` to make that immediate).
+        """
+        concurrency = self._transport.max_concurrency
+        return stream_in_order(
+            self.get,
+            ids,
+            concurrency=concurrency,
+            window=2 * concurrency,
+            return_exceptions=return_exceptions,
         )
 
     @overload
