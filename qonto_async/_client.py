@@ -4,7 +4,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 import aiohttp
 from yarl import URL
@@ -48,6 +48,13 @@ class QontoClient:
     Use it as ``async with QontoClient(...) as qonto:`` or call :meth:`aclose` when done.
     One client holds one connection pool, one concurrency cap and one rate limiter: share
     it across the tasks of a process rather than creating one per request.
+
+    Client-side limits: ``requests_per_second`` (GCRA, one second of burst) and
+    ``requests_per_10_minutes`` keep a job under Qonto's 1,000 requests / 10 s and
+    10,000 / 10 min; ``None`` turns either off. ``rate_limiter=False`` turns client-side
+    limiting off entirely, for callers that limit elsewhere (a 429 still pauses the client
+    for its ``Retry-After``). A wait of more than a second logs one INFO line and counts in
+    :attr:`stats`.
     """
 
     def __init__(
@@ -64,6 +71,7 @@ class QontoClient:
         max_concurrency: int = 16,
         requests_per_second: float | None = 90.0,
         requests_per_10_minutes: int | None = TEN_MINUTE_BUDGET,
+        rate_limiter: Literal[False] | None = None,
         session: aiohttp.ClientSession | None = None,
         on_token_refresh: TokenRefreshHook | None = None,
     ) -> None:
@@ -81,7 +89,9 @@ class QontoClient:
             timeout=timeout,
             retry=RetryPolicy(max_retries=max_retries),
             max_concurrency=max_concurrency,
-            gate=RateGate(requests_per_second, window_requests=requests_per_10_minutes),
+            gate=RateGate(requests_per_second, window_requests=requests_per_10_minutes)
+            if rate_limiter is None
+            else RateGate(None),
             session=session,
             user_agent=f"qonto-async/{__version__} aiohttp/{aiohttp.__version__}",
         )

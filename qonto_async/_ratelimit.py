@@ -25,6 +25,7 @@ __all__ = ["RateGate"]
 
 # Slot times are sums of float intervals; a nanosecond is "now", not "later".
 _EPSILON = 1e-9
+LONG_WAIT = 1.0
 
 
 class RateGate:
@@ -36,12 +37,16 @@ class RateGate:
         window_seconds: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_long_wait: Callable[[float, str], None] | None = None,
     ) -> None:
         if requests_per_second is not None and requests_per_second <= 0:
             raise ValueError("requests_per_second must be positive or None")
         if window_requests is not None and window_requests < 1:
             raise ValueError("the window's request count must be at least 1 or None")
         self.use_clock(clock, sleep)
+        # Told of every wait longer than LONG_WAIT seconds: (seconds, why).
+        self.on_long_wait = on_long_wait
+        self._requests_per_second = requests_per_second
         self._interval = 1.0 / requests_per_second if requests_per_second else 0.0
         burst = max(1.0, requests_per_second or 1.0)
         self._tolerance = (burst - 1.0) * self._interval
@@ -95,16 +100,28 @@ class RateGate:
             return now
         return window[excess] + self._window_seconds
 
-    def _reserve(self, now: float) -> float:
-        send_at = now
+    def _reserve(self, now: float) -> tuple[float, str]:
+        """The next free send slot, taken, and what set it."""
+        send_at, why = now, ""
         if self._interval:
             arrival = max(self._theoretical_arrival, now)
             send_at = max(now, arrival - self._tolerance)
             self._theoretical_arrival = arrival + self._interval
+            why = f"requests_per_second ({self._requests_per_second:g}/s)"
         if self._window is not None:
-            send_at = max(send_at, self._window_frees_at(now))
+            frees_at = self._window_frees_at(now)
+            if frees_at > send_at:
+                send_at = frees_at
+                why = (
+                    f"the {self._window_seconds / 60:g}-minute budget "
+                    f"({self._window_requests:,} requests)"
+                )
             self._window.append(send_at)
-        return send_at
+        return send_at, why
+
+    def _tell(self, seconds: float, why: str) -> None:
+        if seconds > LONG_WAIT and self.on_long_wait is not None:
+            self.on_long_wait(seconds, why)
 
     def _release(self, send_at: float) -> None:
         """Give back a reserved slot whose request will not be sent."""
@@ -147,10 +164,12 @@ class RateGate:
         while True:
             now = self._clock()
             if now < self._paused_until:
+                self._tell(self._paused_until - now, "a 429 answer's pause")
                 await self._sleep(self._paused_until - now)
                 continue
-            send_at = self._reserve(now)
+            send_at, why = self._reserve(now)
             if send_at > now + _EPSILON:
+                self._tell(send_at - now, why)
                 try:
                     await self._sleep(send_at - now)
                 except BaseException:

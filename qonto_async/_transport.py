@@ -49,6 +49,10 @@ class ClientStats:
     retries: int = 0
     rate_limited: int = 0
     failures: int = 0
+    budget_waits: int = 0
+    """Waits longer than a second on the client-side rate gate."""
+    budget_wait_seconds: float = 0.0
+    """How long those waits lasted, in all."""
 
 
 class _Call:
@@ -129,6 +133,7 @@ class Transport:
         )
         self._plain_headers: Mapping[str, str] = {"User-Agent": user_agent}
         self.retrier = Retrier(retry, sleep=asyncio.sleep, on_retry=self._on_retry)
+        gate.on_long_wait = self._on_long_wait
 
     @property
     def closed(self) -> bool:
@@ -231,6 +236,11 @@ class Transport:
         if getattr(failure, "status", None) == 429:
             # Every request of this client waits, not only the one that was told.
             self.gate.pause(wait)
+
+    def _on_long_wait(self, seconds: float, why: str) -> None:
+        self.stats.budget_waits += 1
+        self.stats.budget_wait_seconds += seconds
+        logger.info("rate limit: waiting %.1fs for %s", seconds, why)
 
     async def _attempt(self, call: _Call, number: int) -> Answer:
         method, url, headers = call.method, call.url, call.headers

@@ -44,6 +44,20 @@ class _RateColumn(ProgressColumn):
         return Text("" if speed is None else f"{speed:,.0f} rec/s", style="progress.data.speed")
 
 
+class _BudgetColumn(ProgressColumn):
+    """Says when the client waits for its rate-limit budget (a long pause is not a hang)."""
+
+    def __init__(self, run: _ExportRun) -> None:
+        super().__init__()
+        self._run = run
+
+    def render(self, task: Task) -> Text:
+        stats = self._run.client.stats if self._run.client is not None else None
+        if stats is None or not stats.budget_waits:
+            return Text("")
+        return Text(f"rate limit: waited {stats.budget_wait_seconds:,.0f} s", style="yellow")
+
+
 @dataclasses.dataclass
 class _ExportRun:
     """What the summary line reports; filled in as the export goes."""
@@ -63,6 +77,11 @@ class _ExportRun:
             f"{self.pages} pages",
             f"{stats.requests if stats else 0} requests",
             f"{stats.retries if stats else 0} retries",
+            *(
+                [f"waited {stats.budget_wait_seconds:.1f} s for the rate limit"]
+                if stats and stats.budget_waits
+                else []
+            ),
             f"{elapsed:.2f} s",
             f"{records / elapsed if elapsed > 0 else 0.0:,.0f} records/s",
         ]
@@ -148,6 +167,7 @@ def _export(
         BarColumn(),
         MofNCompleteColumn(),
         _RateColumn(),
+        _BudgetColumn(run),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=Console(stderr=True),

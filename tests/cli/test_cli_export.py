@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -356,6 +357,28 @@ def test_progress_bar_when_asked(run: Invoke, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "supplier-invoices" in result.stderr
     assert len(_jsonl(out)) == 70
+
+
+def test_the_summary_says_when_the_rate_limit_made_it_wait(run: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "s.jsonl"
+    result = run(
+        "export",
+        "supplier-invoices",
+        "--per-page",
+        "35",
+        "--prefetch",
+        "1",
+        "--requests-per-second",
+        "0.9",
+        "--progress",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.stderr
+    assert len(_jsonl(out)) == 70
+    assert re.search(r"waited 1\.\d s for the rate limit", result.stderr), result.stderr
+    assert "supplier-invoices ━" in result.stderr
+    assert "rate limit:" in result.stderr.split("\n")[0]  # the progress bar's own column
 
 
 # -- interruption ------------------------------------------------------------------------

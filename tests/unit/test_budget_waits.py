@@ -1,0 +1,100 @@
+"""Long waits on the client-side budget are said (one INFO line) and counted; they can be
+switched off entirely."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from aioresponses import aioresponses as AioResponses
+from conftest import BASE_URL
+
+from qonto_async import QontoClient
+from qonto_async.testing import VirtualClock
+
+BODY = {"client": {"id": "c1"}}
+URL = re.compile(re.escape(f"{BASE_URL}/v2/clients/") + r".*")
+
+
+def waits_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "qonto_async" and r.levelno == logging.INFO and "rate limit" in r.getMessage()
+    ]
+
+
+async def test_a_wait_for_the_ten_minute_budget_is_logged_and_counted(
+    http_mock: AioResponses, caplog: pytest.LogCaptureFixture
+) -> None:
+    http_mock.get(URL, payload=BODY, repeat=True)
+    async with QontoClient(
+        login="l",
+        secret_key="s",
+        base_url=BASE_URL,
+        requests_per_second=None,
+        requests_per_10_minutes=2,
+    ) as qonto:
+        clock = VirtualClock()
+        clock.install(qonto)
+        with caplog.at_level(logging.INFO, logger="qonto_async"):
+            for n in range(3):
+                await qonto.clients.get(f"c{n}")
+    assert clock.gate_waits == [pytest.approx(600.0)]
+    assert waits_logged(caplog) == [
+        "rate limit: waiting 600.0s for the 10-minute budget (2 requests)"
+    ]
+    assert qonto.stats.budget_waits == 1
+    assert qonto.stats.budget_wait_seconds == pytest.approx(600.0)
+
+
+async def test_short_waits_are_neither_logged_nor_counted(
+    http_mock: AioResponses, caplog: pytest.LogCaptureFixture
+) -> None:
+    http_mock.get(URL, payload=BODY, repeat=True)
+    async with QontoClient(
+        login="l", secret_key="s", base_url=BASE_URL, requests_per_second=10.0
+    ) as qonto:
+        clock = VirtualClock()
+        clock.install(qonto)
+        with caplog.at_level(logging.INFO, logger="qonto_async"):
+            for n in range(14):
+                await qonto.clients.get(f"c{n}")
+    assert clock.gate_waits == [pytest.approx(0.1)] * 4  # burst of 10, then one every 0.1 s
+    assert waits_logged(caplog) == []
+    assert qonto.stats.budget_waits == 0
+
+
+async def test_a_long_per_second_wait_names_that_limit(
+    http_mock: AioResponses, caplog: pytest.LogCaptureFixture
+) -> None:
+    http_mock.get(URL, payload=BODY, repeat=True)
+    async with QontoClient(
+        login="l", secret_key="s", base_url=BASE_URL, requests_per_second=0.5
+    ) as qonto:
+        VirtualClock().install(qonto)
+        with caplog.at_level(logging.INFO, logger="qonto_async"):
+            for n in range(2):
+                await qonto.clients.get(f"c{n}")
+    assert waits_logged(caplog) == ["rate limit: waiting 2.0s for requests_per_second (0.5/s)"]
+
+
+async def test_rate_limiter_false_switches_client_side_limiting_off(
+    http_mock: AioResponses,
+) -> None:
+    http_mock.get(URL, payload=BODY, repeat=True)
+    async with QontoClient(
+        login="l",
+        secret_key="s",
+        base_url=BASE_URL,
+        requests_per_second=1.0,
+        requests_per_10_minutes=3,
+        rate_limiter=False,
+    ) as qonto:
+        clock = VirtualClock()
+        clock.install(qonto)
+        for n in range(50):
+            await qonto.clients.get(f"c{n}")
+    assert clock.gate_waits == []
+    assert qonto.stats.requests == 50
