@@ -657,7 +657,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.requests is None:
         args.requests = 500 if args.quick else 5_000
     if args.rounds is None:
-        args.rounds = (2 if args.quick else 3) if args.profile else 3
+        args.rounds = (2 if args.quick else 3) if args.profile else (3 if args.quick else 10)
     if args.profile:
         finish("throughput_profile", MODULE, asyncio.run(profile(args)))
     else:

@@ -164,7 +164,7 @@ class QontoClient:
     @property
     def requests_in_flight(self) -> int:
         """Requests holding one of the ``max_concurrency`` slots right now."""
-        return self._transport.in_flight
+        return self._transport.slots.in_use
 
     @property
     def oauth_credentials(self) -> OAuthCredentials | None:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiohttp
 import msgspec
@@ -29,6 +29,7 @@ from ._auth import Auth
 from ._ratelimit import RateGate
 from ._retry import Retrier, RetryPolicy
 from ._session import SessionHolder
+from ._slots import Slots
 from .errors import ClientClosedError, QontoError
 
 __all__ = ["ClientStats", "QueryParams", "Transport"]
@@ -105,8 +106,6 @@ class Transport:
         session: aiohttp.ClientSession | None,
         user_agent: str,
     ) -> None:
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         self.base_url = base_url.rstrip("/")
@@ -114,9 +113,8 @@ class Transport:
         self.gate = gate
         self.stats = ClientStats()
         self.max_concurrency = max_concurrency
-        self.in_flight = 0
+        self.slots = Slots(max_concurrency)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._semaphore = asyncio.Semaphore(max_concurrency)
         self._sessions = SessionHolder(
             session, timeout=self._timeout, max_connections=max_concurrency
         )
@@ -144,7 +142,7 @@ class Transport:
 
     # -- requests ----------------------------------------------------------------------
 
-    async def request(
+    def request(
         self,
         method: str,
         path: str,
@@ -156,12 +154,15 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         resource_id: str | None = None,
-    ) -> T:
+    ) -> Coroutine[Any, Any, T]:
         """Send ``method path`` (path already quoted), retrying as allowed, and decode.
 
         ``json`` is encoded with msgspec; ``headers`` are added to the SDK's own (they cannot
         replace ``Authorization``); ``idempotency_key`` is sent on every attempt and makes a
         write retryable.
+
+        A plain function returning the attempt's coroutine: one coroutine per request on the
+        success path, not two.
         """
         url = URL(self.base_url + path, encoded=True)
         body: Callable[[], Any] = _no_body
@@ -182,26 +183,13 @@ class Transport:
             if self._static_headers is not None:
                 sent["Authorization"] = self._static_headers["Authorization"]
         call = _Call(method, url, params, sent, body, resource_id, True)
-        try:
-            answer = await self._attempt(call, 1)
-        except QontoError as exc:
-            answer = await self._recover(call, exc, RetryPolicy.may_repeat(method, idempotency_key))
-        where: str | None = None
-        try:
-            return decode(answer.body)
-        except msgspec.DecodeError as exc:
-            where = str(exc)
-        error = undecodable(answer, call.target(), where)
-        error._record_attempts(answer.attempts)
-        raise error
+        repeatable = RetryPolicy.may_repeat(method, idempotency_key)
+        return cast(Coroutine[Any, Any, T], self._attempt(call, 1, decode, repeatable))
 
     async def download(self, url: str, *, resource_id: str | None = None) -> bytes:
         """GET an absolute URL (a signed link) with no Qonto credentials, with retries."""
         call = _Call("GET", URL(url), None, dict(self._plain_headers), _no_body, resource_id, False)
-        try:
-            answer = await self._attempt(call, 1)
-        except QontoError as exc:
-            answer = await self._recover(call, exc, True)
+        answer: Answer = await self._attempt(call, 1)
         return answer.body
 
     async def post_form(self, url: str, form: dict[str, str]) -> tuple[int, bytes, str | None]:
@@ -242,78 +230,106 @@ class Transport:
         self.stats.budget_wait_seconds += seconds
         logger.info("rate limit: waiting %.1fs for %s", seconds, why)
 
-    async def _attempt(self, call: _Call, number: int) -> Answer:
+    async def _attempt(
+        self,
+        call: _Call,
+        number: int,
+        decode: Callable[[bytes], Any] | None = None,
+        repeatable: bool = True,
+    ) -> Any:
+        """One attempt: its :class:`Answer`, or its value through ``decode``.
+
+        Attempt 1 hands its own failure to the retry runner (after giving back its slot), so
+        a request that succeeds at once runs in this one coroutine; later attempts raise.
+        """
         method, url, headers = call.method, call.url, call.headers
         refreshed = False
-        async with self._semaphore:
-            self.in_flight += 1
-            try:
-                while True:
-                    if not self.gate.try_acquire():
-                        await self.gate.acquire()
-                    session = self._sessions.get()
-                    if call.authenticated and self._static_headers is None:
-                        headers["Authorization"] = await self.auth.authorization()
-                    debug = logger.isEnabledFor(logging.DEBUG)
-                    started = time.perf_counter() if debug else 0.0
-                    self.stats.requests += 1
-                    failure: QontoError | None = None
-                    payload: bytes | None = None
-                    reason = ""
-                    try:
-                        async with session.request(
-                            method,
-                            url,
-                            params=call.params,
-                            data=call.body(),
-                            headers=headers,
-                            timeout=self._timeout,
-                            # Credentials must not follow a redirect to wherever it points;
-                            # Qonto's API does not redirect, signed download links may.
-                            allow_redirects=not call.authenticated,
-                        ) as resp:
-                            status = resp.status
-                            resp_headers = resp.headers
-                            try:
-                                payload = await resp.read()
-                            except aiohttp.ClientPayloadError as exc:
-                                if not isinstance(exc.__cause__, ContentEncodingError):
-                                    raise
-                                reason = exc.__cause__.message
-                    except (TimeoutError, aiohttp.ClientError, OSError, RuntimeError) as exc:
-                        failure = self._no_answer(exc, call, session)
-                    if failure is not None:
-                        raise failure
-                    trace_id = resp_headers.get(TRACE_HEADER)
-                    if payload is None:
-                        encoding = resp_headers.get("Content-Encoding")
-                        raise undecodable(
-                            Answer(status, resp_headers, b"", trace_id, number),
-                            call.target(),
-                            f"body does not match its Content-Encoding {encoding!r}: {reason}",
-                        )
-                    if debug:
-                        logger.debug(
-                            "%s %s -> %d in %.1f ms (attempt %d, trace_id %s)",
-                            method,
-                            url.path,
-                            status,
-                            (time.perf_counter() - started) * 1000,
-                            number,
-                            trace_id,
-                        )
-                    answer = Answer(status, resp_headers, payload, trace_id, number)
-                    if status < 300:
-                        return answer
-                    if status == 401 and call.authenticated and not refreshed:
-                        refreshed = True
-                        if await self.auth.should_retry_unauthorized(headers["Authorization"]):
-                            continue
-                    if status == 429:
-                        self.stats.rate_limited += 1
-                    raise status_error(answer, call.target())
-            finally:
-                self.in_flight -= 1
+        failure: QontoError | None = None
+        slots = self.slots
+        if not slots.try_take():
+            await slots.take()
+        try:
+            while True:
+                if not self.gate.try_acquire():
+                    await self.gate.acquire()
+                session = self._sessions.get()
+                if call.authenticated and self._static_headers is None:
+                    headers["Authorization"] = await self.auth.authorization()
+                debug = logger.isEnabledFor(logging.DEBUG)
+                started = time.perf_counter() if debug else 0.0
+                self.stats.requests += 1
+                payload: bytes | None = None
+                reason = ""
+                try:
+                    async with session.request(
+                        method,
+                        url,
+                        params=call.params,
+                        data=call.body(),
+                        headers=headers,
+                        timeout=self._timeout,
+                        # Credentials must not follow a redirect to wherever it points;
+                        # Qonto's API does not redirect, signed download links may.
+                        allow_redirects=not call.authenticated,
+                    ) as resp:
+                        status = resp.status
+                        resp_headers = resp.headers
+                        try:
+                            payload = await resp.read()
+                        except aiohttp.ClientPayloadError as exc:
+                            if not isinstance(exc.__cause__, ContentEncodingError):
+                                raise
+                            reason = exc.__cause__.message
+                except (TimeoutError, aiohttp.ClientError, OSError, RuntimeError) as exc:
+                    failure = self._no_answer(exc, call, session)
+                if failure is not None:
+                    raise failure
+                trace_id = resp_headers.get(TRACE_HEADER)
+                if payload is None:
+                    encoding = resp_headers.get("Content-Encoding")
+                    raise undecodable(
+                        Answer(status, resp_headers, b"", trace_id, number),
+                        call.target(),
+                        f"body does not match its Content-Encoding {encoding!r}: {reason}",
+                    )
+                if debug:
+                    logger.debug(
+                        "%s %s -> %d in %.1f ms (attempt %d, trace_id %s)",
+                        method,
+                        url.path,
+                        status,
+                        (time.perf_counter() - started) * 1000,
+                        number,
+                        trace_id,
+                    )
+                answer = Answer(status, resp_headers, payload, trace_id, number)
+                if status < 300:
+                    break
+                if status == 401 and call.authenticated and not refreshed:
+                    refreshed = True
+                    if await self.auth.should_retry_unauthorized(headers["Authorization"]):
+                        continue
+                if status == 429:
+                    self.stats.rate_limited += 1
+                raise status_error(answer, call.target())
+        except QontoError as exc:
+            failure = exc
+        finally:
+            slots.give()
+        if failure is not None:
+            if number != 1:
+                raise failure
+            answer = await self._recover(call, failure, repeatable)
+        if decode is None:
+            return answer
+        where = ""
+        try:
+            return decode(answer.body)
+        except msgspec.DecodeError as exc:
+            where = str(exc)
+        error = undecodable(answer, call.target(), where)
+        error._record_attempts(answer.attempts)
+        raise error
 
     def _no_answer(
         self, exc: BaseException, call: _Call, session: aiohttp.ClientSession
