@@ -219,6 +219,7 @@ def run(args: Any) -> dict[str, Any]:
         got = runs[m.key]
         n = args.ids if m.prefetch is None else args.invoices
         s = {
+            "label": f"{m.label}: {n:,} invoices",
             "invoices": n,
             "seconds": spread([x["seconds"] for x in got]),
             "physical_limit_s": got[0]["physical_limit_s"],

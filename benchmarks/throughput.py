@@ -425,26 +425,28 @@ def print_concurrency(conc: int, summary: dict[str, Any]) -> None:
         print(note)
 
 
-def _median_ratio(by: dict[str, Any], num: str, den: str) -> float | None:
+def _median_ratio(by: dict[str, Any], num: str, den: str) -> Spread | None:
     a, b = by.get(num, {}), by.get(den, {})
     if a.get("status") != "ok" or b.get("status") != "ok":
         return None
     ra = [r["requests_per_s"] for r in a["rounds"]]
     rb = [r["requests_per_s"] for r in b["rounds"]]
-    return spread([x / y for x, y in zip(ra, rb, strict=False)]).median
+    return spread([x / y for x, y in zip(ra, rb, strict=False)])
 
 
 def targets(results: dict[str, Any], conc: int) -> dict[str, Any]:
     by = results["by_concurrency"].get(str(conc), {})
     out: dict[str, Any] = {"concurrency": conc}
     for name, num, den, goal in (
-        ("c_over_b", "c", "b", 0.9),
+        ("c_over_b", "c", "b", 0.95),
         ("c_over_d", "c", "d", 5.0),
         ("c_over_e", "c", "e", 5.0),
     ):
-        value = _median_ratio(by, num, den)
+        ratio = _median_ratio(by, num, den)
+        value = None if ratio is None else ratio.median
         out[name] = {
             "value": value,
+            "spread": ratio,
             "goal": goal,
             "met": None if value is None else value >= goal,
         }

@@ -1,0 +1,188 @@
+"""Run the benchmark suite once and write the README's Performance table from its results.
+
+    python -m benchmarks.report          # run every benchmark, then rewrite the table
+    python -m benchmarks.report --no-run # rewrite the table from benchmarks/results/*.json
+
+The table between the ``performance-table`` markers of README.md is generated, never edited by
+hand: every figure is a median with its [min-max] spread over alternating rounds, and every row
+names the command that measured it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks._common import REPO_ROOT, RESULTS_DIR
+
+README = REPO_ROOT / "README.md"
+BEGIN = "<!-- performance-table: begin (python -m benchmarks.report writes it) -->"
+END = "<!-- performance-table: end -->"
+
+# What the suite runs: each benchmark's own command line.
+SUITE: dict[str, list[str]] = {
+    "throughput": ["--concurrency", "1", "64", "--requests", "2000"],
+    "decode": [],
+    "bulk_export": [],
+    "memory": [],
+}
+
+
+def run_suite(quick: bool) -> None:
+    for name, extra in SUITE.items():
+        cmd = [sys.executable, "-m", f"benchmarks.{name}", *extra, *(["--quick"] if quick else [])]
+        print(f"$ {' '.join(cmd[1:])}", flush=True)
+        subprocess.run(cmd, cwd=REPO_ROOT, check=True)
+
+
+def _load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((RESULTS_DIR / f"{name}.json").read_text())
+    return data
+
+
+def _s(spread: dict[str, float] | None, spec: str, unit: str = "") -> str:
+    """``median [min–max]`` of a serialised Spread."""
+    if not spread:
+        return "n/a"
+    if spread.get("n") == 1:
+        return f"{spread['median']:{spec}}{unit}"
+    return (
+        f"{spread['median']:{spec}}{unit} [{spread['minimum']:{spec}}–{spread['maximum']:{spec}}]"
+    )
+
+
+def _cmd(data: dict[str, Any]) -> str:
+    return f"`{data['command']}`"
+
+
+def throughput_rows(data: dict[str, Any]) -> list[str]:
+    rows = []
+    rounds = data["config"]["rounds"]
+    for conc, by in sorted(data["by_concurrency"].items(), key=lambda kv: -int(kv[0])):
+        c, b = by.get("c", {}), by.get("b", {})
+        if c.get("status") != "ok" or b.get("status") != "ok":
+            continue
+        ratios = [
+            x["requests_per_s"] / y["requests_per_s"]
+            for x, y in zip(c["rounds"], b["rounds"], strict=False)
+        ]
+        ratios.sort()
+        median = (
+            ratios[len(ratios) // 2]
+            if len(ratios) % 2
+            else sum(ratios[len(ratios) // 2 - 1 : len(ratios) // 2 + 1]) / 2
+        )
+        others = []
+        for key, label in (("d", "httpx + pydantic v2"), ("e", "qodev-qonto-api")):
+            other = by.get(key, {})
+            if other.get("status") == "ok":
+                times = c["requests_per_s"]["median"] / other["requests_per_s"]["median"]
+                others.append(
+                    f"**{times:.1f}x** {label}" if times < 10 else f"**{times:.0f}x** {label}"
+                )
+        rows.append(
+            f"| {data['config']['requests_per_round']:,} client invoices by id, concurrency "
+            f"{conc}, {rounds} paired rounds | `get_many` "
+            f"{_s(c['requests_per_s'], ',.0f', ' req/s')}: "
+            f"**{median:.2f}x** bare aiohttp + msgspec [{ratios[0]:.2f}–{ratios[-1]:.2f}], "
+            f"{', '.join(others)} | {_cmd(data)} |"
+        )
+    return rows
+
+
+def decode_rows(data: dict[str, Any]) -> list[str]:
+    page = data["payloads"]["page_100"]["contenders"]
+    ours, pyd = page["ours"], page.get("pydantic", {})
+    rows = [
+        f"| decoding a page of 100 client invoices, µs per invoice | ours "
+        f"{_s(ours['us_per_object'], '.1f')}, pydantic v2 "
+        f"{_s(pyd.get('us_per_object'), '.1f')} (**{pyd['ratio_to_ours']['median']:.1f}x**) "
+        f"| {_cmd(data)} |"
+    ]
+    drafts = data.get("drafts_head_to_head", {})
+    if "ratio" in drafts:
+        per = drafts["us_per_invoice"]
+        rows.append(
+            f"| real-shaped page with drafts vs without, µs per invoice | "
+            f"{_s(per['drafts'], '.1f')} vs {_s(per['no_drafts'], '.1f')}: "
+            f"{_s(drafts['ratio'], '.2f', 'x')} | {_cmd(data)} |"
+        )
+    return rows
+
+
+def bulk_rows(data: dict[str, Any]) -> list[str]:
+    rows = []
+    for mode in data.get("modes", {}).values():
+        rows.append(
+            f"| {mode.get('label', 'bulk export')} | {_s(mode['seconds'], ',.2f', ' s')}, "
+            f"{_s(mode['ratio_to_limit'], '.2f', 'x')} the rate-limit bound, "
+            f"{mode['server_429s']} 429s, {mode['records_lost']} lost | {_cmd(data)} |"
+        )
+    return rows
+
+
+def memory_rows(data: dict[str, Any]) -> list[str]:
+    rows = []
+    for key, scenario in data["scenarios"].items():
+        what = (
+            f"`iter_many` over {scenario['invoices']:,} ids"
+            if key.startswith("by_id")
+            else {
+                "stream": f"streaming {scenario['invoices']:,} listed invoices",
+                "collect": f"collecting {scenario['invoices']:,} with `.all()`",
+                "reference": f"collecting {scenario['invoices']:,} (reference)",
+            }.get(key, key)
+        )
+        rows.append(
+            f"| peak RSS, {what} | {_s(scenario['peak_rss_mb'], ',.1f', ' MB')} | {_cmd(data)} |"
+        )
+    return rows
+
+
+def table() -> str:
+    lines = [
+        BEGIN,
+        f"Generated by `python -m benchmarks.report` on "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d} from one run of the suite; medians with "
+        "[min–max] over alternating rounds.",
+        "",
+        "| what | result | command |",
+        "|---|---|---|",
+    ]
+    for name, rows in (
+        ("throughput", throughput_rows),
+        ("decode", decode_rows),
+        ("bulk_export", bulk_rows),
+        ("memory", memory_rows),
+    ):
+        path = RESULTS_DIR / f"{name}.json"
+        if path.exists():
+            lines += rows(_load(name))
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    start, stop = text.index(BEGIN), text.index(END) + len(END)
+    README.write_text(text[:start] + table() + text[stop:], encoding="utf-8")
+    print(f"wrote the Performance table of {README}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--no-run", action="store_true", help="use the results already there")
+    parser.add_argument("--quick", action="store_true", help="smoke run (not for the README)")
+    args = parser.parse_args(argv)
+    if not args.no_run:
+        run_suite(args.quick)
+    write_readme()
+
+
+if __name__ == "__main__":
+    main()
