@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import pytest
 from aioresponses import aioresponses as AioResponses
@@ -15,6 +16,16 @@ from qonto_async.testing import VirtualClock
 
 BODY = {"client": {"id": "c1"}}
 URL = re.compile(re.escape(f"{BASE_URL}/v2/clients/") + r".*")
+
+
+async def fetch_with_clock(count: int, **limits: Any) -> tuple[QontoClient, VirtualClock]:
+    """``count`` gets through a client with these limits, on a virtual clock."""
+    async with QontoClient(login="l", secret_key="s", base_url=BASE_URL, **limits) as qonto:
+        clock = VirtualClock()
+        clock.install(qonto)
+        for n in range(count):
+            await qonto.clients.get(f"c{n}")
+    return qonto, clock
 
 
 def waits_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -29,18 +40,10 @@ async def test_a_wait_for_the_ten_minute_budget_is_logged_and_counted(
     http_mock: AioResponses, caplog: pytest.LogCaptureFixture
 ) -> None:
     http_mock.get(URL, payload=BODY, repeat=True)
-    async with QontoClient(
-        login="l",
-        secret_key="s",
-        base_url=BASE_URL,
-        requests_per_second=None,
-        requests_per_10_minutes=2,
-    ) as qonto:
-        clock = VirtualClock()
-        clock.install(qonto)
-        with caplog.at_level(logging.INFO, logger="qonto_async"):
-            for n in range(3):
-                await qonto.clients.get(f"c{n}")
+    with caplog.at_level(logging.INFO, logger="qonto_async"):
+        qonto, clock = await fetch_with_clock(
+            3, requests_per_second=None, requests_per_10_minutes=2
+        )
     assert clock.gate_waits == [pytest.approx(600.0)]
     assert waits_logged(caplog) == [
         "rate limit: waiting 600.0s for the 10-minute budget (2 requests)"
@@ -53,14 +56,8 @@ async def test_short_waits_are_neither_logged_nor_counted(
     http_mock: AioResponses, caplog: pytest.LogCaptureFixture
 ) -> None:
     http_mock.get(URL, payload=BODY, repeat=True)
-    async with QontoClient(
-        login="l", secret_key="s", base_url=BASE_URL, requests_per_second=10.0
-    ) as qonto:
-        clock = VirtualClock()
-        clock.install(qonto)
-        with caplog.at_level(logging.INFO, logger="qonto_async"):
-            for n in range(14):
-                await qonto.clients.get(f"c{n}")
+    with caplog.at_level(logging.INFO, logger="qonto_async"):
+        qonto, clock = await fetch_with_clock(14, requests_per_second=10.0)
     assert clock.gate_waits == [pytest.approx(0.1)] * 4  # burst of 10, then one every 0.1 s
     assert waits_logged(caplog) == []
     assert qonto.stats.budget_waits == 0
@@ -70,13 +67,8 @@ async def test_a_long_per_second_wait_names_that_limit(
     http_mock: AioResponses, caplog: pytest.LogCaptureFixture
 ) -> None:
     http_mock.get(URL, payload=BODY, repeat=True)
-    async with QontoClient(
-        login="l", secret_key="s", base_url=BASE_URL, requests_per_second=0.5
-    ) as qonto:
-        VirtualClock().install(qonto)
-        with caplog.at_level(logging.INFO, logger="qonto_async"):
-            for n in range(2):
-                await qonto.clients.get(f"c{n}")
+    with caplog.at_level(logging.INFO, logger="qonto_async"):
+        await fetch_with_clock(2, requests_per_second=0.5)
     assert waits_logged(caplog) == ["rate limit: waiting 2.0s for requests_per_second (0.5/s)"]
 
 
@@ -84,17 +76,8 @@ async def test_rate_limiter_false_switches_client_side_limiting_off(
     http_mock: AioResponses,
 ) -> None:
     http_mock.get(URL, payload=BODY, repeat=True)
-    async with QontoClient(
-        login="l",
-        secret_key="s",
-        base_url=BASE_URL,
-        requests_per_second=1.0,
-        requests_per_10_minutes=3,
-        rate_limiter=False,
-    ) as qonto:
-        clock = VirtualClock()
-        clock.install(qonto)
-        for n in range(50):
-            await qonto.clients.get(f"c{n}")
+    qonto, clock = await fetch_with_clock(
+        50, requests_per_second=1.0, requests_per_10_minutes=3, rate_limiter=False
+    )
     assert clock.gate_waits == []
     assert qonto.stats.requests == 50
