@@ -35,7 +35,6 @@ class SessionHolder:
         max_connections: int,
     ) -> None:
         self._session = session
-        self._owned = session is None
         self._timeout = timeout
         self._max_connections = max_connections
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -65,22 +64,13 @@ class SessionHolder:
 
     async def aclose(self) -> None:
         self.closed = True
-        session, self._session = self._session, None
+        self._session = None
         closer, self._closer = self._closer, None
-        if session is None or not self._owned:
+        if closer is None or asyncio.get_running_loop() is not self._loop:
+            # Not ours (an injected session stays open), never created, or owned by a loop
+            # that is gone: its closer ran when that loop shut down.
             return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:  # pragma: no cover - aclose is a coroutine, a loop runs it
-            running = None
-        if running is not self._loop:
-            # The loop that owns the session is gone (or another one): the closer ran when
-            # that loop shut down; nothing of the session can run here.
-            return
-        if closer is not None:
-            await closer.aclose()  # closes the session
-        else:  # pragma: no cover - an owned session always has its closer
-            await session.close()
+        await closer.aclose()  # closes the session
 
 
 async def _closer(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:

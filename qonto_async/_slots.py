@@ -1,4 +1,5 @@
-"""The client-wide cap on requests in flight (``max_concurrency``).
+"""A counting cap with a coroutine-free fast path: the client-wide cap on requests in flight
+(``max_concurrency``), and how far ``iter_many``'s workers may run ahead of its consumer.
 
 ``asyncio.Semaphore`` would do, but ``async with semaphore`` builds two coroutines and
 ``locked()`` runs a generator over its waiters on every request, even when nobody waits: about
@@ -19,7 +20,7 @@ __all__ = ["Slots"]
 class Slots:
     def __init__(self, size: int) -> None:
         if size < 1:
-            raise ValueError("max_concurrency must be at least 1")
+            raise ValueError("max_concurrency must be at least 1")  # the size users set
         self.size = size
         self.in_use = 0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import TypeVar
 
+from .._slots import Slots
 from ..errors import QontoError
 
 __all__ = ["stream_in_order"]
@@ -35,7 +36,7 @@ async def stream_in_order(
     """
     loop = asyncio.get_running_loop()
     source = enumerate(ids)
-    ahead = asyncio.Semaphore(window)
+    ahead = Slots(window)
     results: dict[int, R | QontoError] = {}
     pulled = 0
     exhausted = False
@@ -48,11 +49,12 @@ async def stream_in_order(
     async def worker() -> None:
         nonlocal pulled, exhausted
         while True:
-            await ahead.acquire()
+            if not ahead.try_take():
+                await ahead.take()
             item = next(source, None)
             if item is None:
                 exhausted = True
-                ahead.release()
+                ahead.give()
                 return
             index, resource_id = item
             pulled = index + 1
@@ -81,7 +83,7 @@ async def stream_in_order(
                     wake = None
             value = results.pop(index)
             index += 1
-            ahead.release()
+            ahead.give()
             if isinstance(value, QontoError) and not return_exceptions:
                 raise value
             yield value
