@@ -11,7 +11,8 @@
 from ._auth import OAuthCredentials
 from ._client import PRODUCTION_URL, SANDBOX_URL, QontoClient
 from ._logs import setup_logging
-from ._pagination import Page, Paginator, ProgressCallback
+from ._page import Page
+from ._pagination import Paginator, ProgressCallback
 from ._transport import ClientStats
 from ._version import __version__
 from .errors import (
@@ -26,6 +27,7 @@ from .errors import (
     ErrorDetail,
     EventLoopMismatchError,
     InternalServerError,
+    ListChangedError,
     NotFoundError,
     PermissionDeniedError,
     QontoError,
@@ -87,6 +89,7 @@ __all__ = [
     "ErrorDetail",
     "EventLoopMismatchError",
     "InternalServerError",
+    "ListChangedError",
     "Meta",
     "NotFoundError",
     "OAuthCredentials",

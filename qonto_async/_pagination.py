@@ -1,187 +1,211 @@
-"""Auto-pagination with concurrent prefetch.
+"""Auto-pagination: :class:`Paginator`, what every ``list()`` returns.
 
-Qonto's list answers carry ``meta.total_pages``, so once page 1 is in, every later page
-number is known and up to ``prefetch`` of them can be in flight while the caller consumes
-earlier ones. Items still come out in server order, each once. When the first page has no
-``total_pages``, or a later page's ``meta`` disagrees with it (records were added or removed
-while we read), the paginator stops guessing, drops what it prefetched and follows
-``next_page`` one page at a time from the page it trusts.
-
-A server that never stops cannot keep it looping: a ``next_page`` that does not move forward,
-an empty page that still has a ``next_page``, or a ``total_pages`` far beyond
-``total_count / per_page`` ends the listing with :class:`APIResponseValidationError`, naming
-the page and its URL.
+Two engines sit behind it. Ordered by ``created_at`` (the default), :mod:`._keyset` lists
+exactly once whatever changes meanwhile, and a position can be handed out and resumed. With
+an explicit ``sort_by`` on another field, :mod:`._offset` reads pages by number and
+:mod:`._verified` checks, at the end, that nothing moved under it; if something may have,
+it reads again, and raises :class:`ListChangedError` if the list will not hold still.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import math
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from .errors import APIResponseValidationError
-from .models import Meta
+from ._keyset import KeysetLister
+from ._offset import OffsetReader
+from ._page import Page, PageURL
+from ._position import ListState
+from ._verified import VerifiedReader
 
-__all__ = ["Page", "Paginator", "ProgressCallback"]
+__all__ = ["KeysetOrder", "Page", "Paginator", "ProgressCallback"]
 
 T = TypeVar("T")
 
 ProgressCallback = Callable[[int, "int | None"], None]
 """Called as ``on_progress(done, total)``; ``total`` is None when Qonto did not say."""
 
-PageURL = Callable[[int], str]
-"""The URL of page ``n`` as errors show it."""
+Query = list[tuple[str, str]]
 
 
-class Page(Generic[T]):
-    """One page of a list: its ``items``, Qonto's ``meta`` and the page ``number`` asked for."""
+class KeysetOrder:
+    """A ``created_at`` order and the user's ``created_at`` bounds, in epoch microseconds."""
 
-    __slots__ = ("items", "meta", "number")
+    __slots__ = ("descending", "lower_us", "upper_us")
 
-    def __init__(self, items: list[T], meta: Meta | None, number: int) -> None:
-        self.items = items
-        self.meta = meta
-        self.number = number
-
-    def __repr__(self) -> str:
-        return f"Page(number={self.number}, items={len(self.items)}, meta={self.meta!r})"
+    def __init__(
+        self, *, descending: bool, lower_us: int | None = None, upper_us: int | None = None
+    ) -> None:
+        self.descending = descending
+        self.lower_us = lower_us
+        self.upper_us = upper_us
 
 
 class Paginator(Generic[T]):
     """Every item of a list endpoint, page after page.
 
     ``async for item in paginator`` yields items; ``paginator.pages()`` yields :class:`Page`
-    objects; ``await paginator.all()`` collects everything. Each iteration starts over from
-    page 1. Breaking out of the loop cancels the pages still in flight.
+    objects; ``await paginator.all()`` collects everything. Each iteration starts over (from
+    ``start``, when given). Breaking out of the loop cancels the requests in flight.
+
+    Ordered by ``created_at`` (the default order of every list), every record that exists
+    from the first request to the last is yielded exactly once, whatever is created or
+    deleted meanwhile; ``position`` is then a resume token (a short ``str``) valid after each
+    item, which ``list(..., start=position)`` continues from after a crash.
     """
 
     def __init__(
         self,
-        fetch_page: Callable[[int], Awaitable[Page[T]]],
+        fetch_page: Callable[[int], Awaitable[Page[T]]] | None = None,
         *,
         per_page: int,
         prefetch: int = 4,
         on_progress: ProgressCallback | None = None,
         page_url: PageURL | None = None,
+        fetch: Callable[[Query], Awaitable[Page[T]]] | None = None,
+        keyset: KeysetOrder | None = None,
+        limit: int | None = None,
+        start: str | None = None,
+        describe: Callable[[Query], str] | None = None,
+        verify: bool = False,
     ) -> None:
         if prefetch < 1:
             raise ValueError("prefetch must be at least 1")
-        self._page_url = page_url
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be >= 0")
+        if fetch_page is None:
+            if fetch is None:
+                raise TypeError("Paginator needs fetch_page or fetch")
+            query_fetch = fetch
+
+            def fetch_page(number: int) -> Awaitable[Page[T]]:
+                return query_fetch([("per_page", str(per_page)), ("page", str(number))])
+
+        if start is not None:
+            if keyset is None:
+                raise ValueError("start= needs the created_at order: positions are keys on it")
+            ListState.from_token(start, descending=keyset.descending)  # checked now
         self._fetch_page = fetch_page
+        self._fetch = fetch
         self._per_page = per_page
         self._prefetch = prefetch
         self._on_progress = on_progress
+        self._page_url = page_url
+        self._keyset = keyset
+        self._limit = limit
+        self._start = start
+        self._describe = describe or (lambda _query: "")
+        self._verify = verify
+        # The frontier before the current page, that page's items and how many of them were
+        # handed out: enough to say where the iteration stands after any item.
+        self._before: ListState | None = None
+        self._current: list[T] = []
+        self._handed = 0
+        self._key: Callable[[Any], int] | None = None
+
+    @property
+    def position(self) -> str | None:
+        """Where the iteration stands, as a resume token: after the last item handed out
+        (or, with :meth:`pages`, after the last page). Orders on ``created_at`` only."""
+        state = self._replayed()
+        return state.token() if state is not None else self._start
+
+    def _replayed(self) -> ListState | None:
+        if self._before is None or self._key is None:
+            return None
+        state = self._before.copy()
+        for item in self._current[: self._handed]:
+            state.take(self._key(item), getattr(item, "id", None) or "")
+        return state
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._items()
 
     async def _items(self) -> AsyncGenerator[T, None]:
-        async with contextlib.aclosing(self._pages()) as pages:
+        async with contextlib.aclosing(self._pages(per_item=True)) as pages:
             async for page in pages:
                 for item in page.items:
+                    self._handed += 1
                     yield item
 
     def pages(self) -> AsyncGenerator[Page[T], None]:
         """Pages one by one; ``contextlib.aclosing(paginator.pages())`` cancels the pages
         still in flight as soon as its block exits."""
-        return self._pages()
+        return self._pages(per_item=False)
 
     async def all(self) -> list[T]:
         return [item async for item in self]
 
-    async def _pages(self) -> AsyncGenerator[Page[T], None]:
-        done = 0
-        first = await self._fetch_page(1)
-        total_pages = first.meta.total_pages if first.meta is not None else None
-        total_count = first.meta.total_count if first.meta is not None else None
-        if total_pages is not None and total_count is not None:
-            plausible = max(1, math.ceil(total_count / self._per_page))
-            if total_pages > plausible + 1:
-                raise self._invalid(
-                    1,
-                    f"meta.total_pages {total_pages} is far beyond total_count {total_count} "
-                    f"/ per_page {self._per_page}",
+    async def _pages(self, *, per_item: bool) -> AsyncGenerator[Page[T], None]:
+        left = self._limit
+        if left == 0:
+            return
+        done, number = 0, 0
+        source: AsyncGenerator[tuple[list[T], Any], None]
+        total: Callable[[], int | None]
+        if self._keyset is not None and self._fetch is not None:
+            keyset = self._keyset
+            state = (
+                ListState.from_token(self._start, descending=keyset.descending)
+                if self._start is not None
+                else ListState(keyset.descending)
+            )
+            lister: KeysetLister[Any] = KeysetLister(
+                self._fetch,
+                per_page=self._per_page,
+                prefetch=self._prefetch,
+                descending=keyset.descending,
+                lower_us=keyset.lower_us,
+                upper_us=keyset.upper_us,
+                state=state,
+                describe=self._describe,
+            )
+            source = lister.pages()
+            total = lambda: lister.total_count  # noqa: E731
+            self._before, self._key, self._current = state.copy(), lister.key, []
+        else:
+            reader = OffsetReader(
+                self._fetch_page,
+                per_page=self._per_page,
+                prefetch=self._prefetch,
+                page_url=self._page_url,
+            )
+            if self._verify and self._fetch is not None:
+                verified: VerifiedReader[Any] = VerifiedReader(
+                    reader, self._fetch, describe=self._describe
                 )
-
-        def report(page: Page[T]) -> Page[T]:
-            nonlocal done
-            done += len(page.items)
-            if self._on_progress is not None:
-                self._on_progress(done, total_count)
-            return page
-
-        yield report(first)
-        trusted = first
-        if total_pages is not None and total_pages > 1:
-            in_flight: dict[int, asyncio.Task[Page[T]]] = {}
-            scheduled = 1
-            try:
-                for number in range(2, total_pages + 1):
-                    while scheduled < total_pages and len(in_flight) < self._prefetch:
-                        scheduled += 1
-                        in_flight[scheduled] = asyncio.ensure_future(self._fetch_page(scheduled))
-                    page = await in_flight.pop(number)
-                    yield report(page)
-                    trusted = page
-                    if not _agrees(page, number, total_pages):
-                        break
-            finally:
-                await _cancel_all(in_flight.values())
-        async for page in self._follow(trusted):
-            yield report(page)
-
-    async def _follow(self, page: Page[T]) -> AsyncGenerator[Page[T], None]:
-        """Follow ``next_page`` links one at a time, starting after ``page``."""
-        while (number := self._next_number(page)) is not None:
-            page = await self._fetch_page(number)
-            yield page
-
-    def _next_number(self, page: Page[T]) -> int | None:
-        meta = page.meta
-        if meta is None:
-            # No meta at all: a full page may have a successor, an empty or short one not.
-            return page.number + 1 if len(page.items) >= self._per_page else None
-        if meta.next_page is None:
-            return None
-        if meta.next_page <= page.number:
-            raise self._invalid(
-                page.number,
-                f"meta.next_page {meta.next_page} does not move past page {page.number}",
-            )
-        if not page.items:
-            raise self._invalid(
-                page.number,
-                f"page {page.number} is empty but meta.next_page is {meta.next_page}",
-            )
-        return meta.next_page
-
-    def _invalid(self, number: int, where: str) -> APIResponseValidationError:
-        error = APIResponseValidationError(
-            status=200,
-            body_excerpt="",
-            where=where,
-            method="GET",
-            url=self._page_url(number) if self._page_url is not None else None,
-        )
-        error._record_attempts(1)
-        return error
+                source = verified.pages()
+                total = lambda: verified.total_count  # noqa: E731
+            else:
+                source = _plain(reader)
+                total = lambda: first_total  # noqa: E731
+        first_total: int | None = None
+        async with contextlib.aclosing(source) as parts:
+            async for items, meta in parts:
+                if number == 0 and meta is not None:
+                    first_total = meta.total_count
+                if self._before is not None:
+                    # Everything the previous page handed out is behind the frontier now.
+                    self._before = self._replayed()
+                    self._current, self._handed = items, 0
+                if not items:
+                    continue
+                if left is not None:
+                    items = items[:left]
+                    left -= len(items)
+                if not per_item:
+                    self._handed = len(items)
+                number += 1
+                done += len(items)
+                if self._on_progress is not None:
+                    self._on_progress(done, total())
+                yield Page(items, meta, number)
+                if left == 0:
+                    return
 
 
-def _agrees(page: Page[Any], number: int, total_pages: int) -> bool:
-    meta = page.meta
-    if meta is None or meta.total_pages != total_pages:
-        return False
-    if meta.current_page is not None and meta.current_page != number:
-        return False
-    expected_next = number + 1 if number < total_pages else None
-    return meta.next_page == expected_next and (bool(page.items) or number == total_pages)
-
-
-async def _cancel_all(tasks: Iterable[asyncio.Future[Any]]) -> None:
-    pending = list(tasks)
-    for task in pending:
-        task.cancel()
-    if pending:
-        await asyncio.gather(*pending, return_exceptions=True)
+async def _plain(reader: OffsetReader[T]) -> AsyncGenerator[tuple[list[T], Any], None]:
+    async with contextlib.aclosing(reader.pages()) as pages:
+        async for page in pages:
+            yield page.items, page.meta

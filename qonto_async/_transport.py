@@ -59,7 +59,16 @@ class ClientStats:
 class _Call:
     """Everything one request needs, built once and reused by every attempt."""
 
-    __slots__ = ("authenticated", "body", "headers", "method", "params", "resource_id", "url")
+    __slots__ = (
+        "authenticated",
+        "body",
+        "dated",
+        "headers",
+        "method",
+        "params",
+        "resource_id",
+        "url",
+    )
 
     def __init__(
         self,
@@ -78,6 +87,7 @@ class _Call:
         self.body = body
         self.resource_id = resource_id
         self.authenticated = authenticated
+        self.dated = False
 
     def target(self) -> Target:
         """Who was asked, as errors show it (built only when something failed)."""
@@ -185,6 +195,20 @@ class Transport:
         call = _Call(method, url, params, sent, body, resource_id, True)
         repeatable = RetryPolicy.may_repeat(method, idempotency_key)
         return cast(Coroutine[Any, Any, T], self._attempt(call, 1, decode, repeatable))
+
+    async def get_dated(
+        self, path: str, decode: Callable[[bytes], T], *, params: QueryParams
+    ) -> tuple[T, str | None]:
+        """GET and decode like :meth:`request`, with the answer's ``Date`` header: the
+        server's clock, which sync cursors go by."""
+        url = URL(self.base_url + path, encoded=True)
+        sent = self._static_headers
+        if sent is None:
+            sent = dict(self._api_headers)
+        call = _Call("GET", url, params, sent, _no_body, None, True)
+        call.dated = True
+        result: tuple[T, str | None] = await self._attempt(call, 1, decode, True)
+        return result
 
     async def download(self, url: str, *, resource_id: str | None = None) -> bytes:
         """GET an absolute URL (a signed link) with no Qonto credentials, with retries."""
@@ -324,6 +348,8 @@ class Transport:
             return answer
         where = ""
         try:
+            if call.dated:
+                return decode(answer.body), answer.headers.get("Date")
             return decode(answer.body)
         except msgspec.DecodeError as exc:
             where = str(exc)

@@ -6,6 +6,7 @@
     ├── APIConnectionError            no HTTP answer (refused, reset, DNS)
     │   └── APITimeoutError
     ├── APIResponseValidationError    an answer that does not decode (status, body excerpt, where)
+    ├── ListChangedError              a list sorted by sort_by kept changing while it was read
     └── APIStatusError                status, code, detail, errors, trace_id, method, url
         ├── BadRequestError           400
         ├── AuthenticationError       401
@@ -41,6 +42,7 @@ __all__ = [
     "ErrorDetail",
     "EventLoopMismatchError",
     "InternalServerError",
+    "ListChangedError",
     "NotFoundError",
     "PermissionDeniedError",
     "QontoError",
@@ -163,6 +165,17 @@ class EventLoopMismatchError(QontoError):
             "Create the client inside the coroutine that asyncio.run() runs "
             "(async with QontoClient(...) as qonto: ...), one per loop"
         )
+
+
+class ListChangedError(QontoError):
+    """A list read with an explicit ``sort_by`` kept changing while it was read, so records
+    may have been skipped; ``url`` is the list. The default ``created_at`` order never raises
+    this: it lists exactly once whatever changes."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        text = f"{message} ({clip(url)})" if url else message
+        super().__init__(text)
+        self.url = url
 
 
 class APIConnectionError(QontoError):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import email.utils
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, overload
@@ -11,10 +13,12 @@ from urllib.parse import quote
 from yarl import URL
 
 from .._answers import public_url
-from .._pagination import Page, Paginator, ProgressCallback
+from .._page import Page
+from .._pagination import KeysetOrder, Paginator, ProgressCallback
 from .._transport import QueryParams, Transport
 from ..errors import QontoError
 from ..models import Meta
+from ._params import Moment, add_moments, instant_us
 from ._streaming import stream_in_order
 
 __all__ = ["ReadableResource", "Resource", "quote_id", "run_workers"]
@@ -168,31 +172,67 @@ class ReadableResource(Resource, Generic[M]):
         self,
         filters: QueryParams,
         *,
+        sort_by: str | None,
+        created_at_from: Moment | None = None,
+        created_at_to: Moment | None = None,
         per_page: int,
         prefetch: int,
         on_progress: ProgressCallback | None,
+        limit: int | None,
+        start: str | None,
     ) -> Paginator[M]:
+        """A paginator over ``_path``: keyed on ``created_at`` (exactly once, resumable) unless
+        ``sort_by`` names another field, then by page number, verified."""
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
-        base = [*filters, ("per_page", str(per_page))]
-
-        async def fetch_page(number: int) -> Page[M]:
-            answer = await self._transport.request(
-                "GET", self._path, self._decode_page, params=[*base, ("page", str(number))]
+        field, _, direction = (sort_by or "created_at:desc").partition(":")
+        keyset: KeysetOrder | None = None
+        if field == "created_at":
+            descending = direction == "desc"
+            base = [*filters, ("sort_by", f"created_at:{'desc' if descending else 'asc'}")]
+            keyset = KeysetOrder(
+                descending=descending,
+                lower_us=instant_us("created_at_from", created_at_from, end=False),
+                upper_us=instant_us("created_at_to", created_at_to, end=True),
             )
-            return Page(answer.items, answer.meta, number)
+        else:
+            base = list(filters)
+            add_moments(base, created_at_from=created_at_from, created_at_to=created_at_to)
+            base.append(("sort_by", sort_by or ""))
+        path, decode_page, transport = self._path, self._decode_page, self._transport
+
+        async def fetch(query: QueryParams) -> Page[M]:
+            answer, date = await transport.get_dated(path, decode_page, params=[*base, *query])
+            return Page(answer.items, answer.meta, 0, _server_date(date))
+
+        def describe(query: QueryParams) -> str:
+            url = URL(transport.base_url + path, encoded=True)
+            return public_url(url.extend_query([*base, *query]))
 
         def page_url(number: int) -> str:
-            url = URL(self._transport.base_url + self._path, encoded=True)
-            return public_url(url.extend_query([*base, ("page", str(number))]))
+            return describe([("per_page", str(per_page)), ("page", str(number))])
 
         return Paginator(
-            fetch_page,
             per_page=per_page,
             prefetch=prefetch,
             on_progress=on_progress,
             page_url=page_url,
+            fetch=fetch,
+            keyset=keyset,
+            limit=limit,
+            start=start,
+            describe=describe,
+            verify=keyset is None,
         )
+
+
+def _server_date(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
 
 
 async def run_workers(worker: Callable[[], Awaitable[Any]], count: int) -> None:

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 
-__all__ = ["Moment", "Query", "add", "add_moments", "flag", "moment", "sort_key", "statuses"]
+__all__ = [
+    "Moment",
+    "Query",
+    "add",
+    "add_moments",
+    "flag",
+    "instant_us",
+    "moment",
+    "sort_key",
+    "statuses",
+]
 
 Moment = dt.datetime | dt.date | str
 Query = list[tuple[str, str]]
@@ -61,3 +71,27 @@ def add_moments(query: Query, **moments: Moment | None) -> None:
     for name, value in moments.items():
         if value is not None:
             query.append((f"filter[{name}]", moment(name, value)))
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def instant_us(name: str, value: Moment | None, *, end: bool) -> int | None:
+    """A ``created_at`` bound in epoch microseconds, inclusive; a date bound covers its day
+    (UTC). A string is read as ISO 8601, naive meaning UTC, as Qonto reads it."""
+    if value is None:
+        return None
+    text = moment(name, value)
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+            instant = start + dt.timedelta(days=1, microseconds=-1) if end else start
+        else:
+            instant = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} must be an ISO 8601 date or timestamp, not {value!r}") from None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    delta = instant - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

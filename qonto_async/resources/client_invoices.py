@@ -11,7 +11,7 @@ from ..models.client_invoice import (
     decode_client_invoice_list,
 )
 from ._base import ReadableResource
-from ._params import Moment, Query, add, add_moments, sort_key, statuses
+from ._params import Moment, Query, add, add_moments, flag, sort_key, statuses
 
 __all__ = ["ClientInvoicesResource"]
 
@@ -36,22 +36,32 @@ class ClientInvoicesResource(ReadableResource[ClientInvoice]):
         per_page: int = 100,
         prefetch: int = 4,
         on_progress: ProgressCallback | None = None,
+        limit: int | None = None,
+        start: str | None = None,
+        exclude_imported: bool | None = None,
     ) -> Paginator[ClientInvoice]:
-        """Every client invoice matching the filters.
+        """Every client invoice matching the filters, newest first unless ``sort_by`` says
+        ``created_at:asc``.
 
         ``status`` is one status or several (``draft``, ``unpaid``, ``paid``, ``canceled``),
-        sent comma-separated as this endpoint expects; ``sort_by`` is ``created_at:asc|desc``.
+        sent comma-separated as this endpoint expects. ``exclude_imported=False`` includes
+        invoices imported into Qonto, which Qonto may otherwise leave out. See
+        :class:`~qonto_async.Paginator` for ``limit``, ``start`` and the guarantees.
         """
         query: Query = []
         if status is not None:
             add(query, "filter[status]", ",".join(statuses("status", status)))
-        add_moments(
+        add_moments(query, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
+        if exclude_imported is not None:
+            add(query, "exclude_imported", flag(exclude_imported))
+        return self._paginate(
             query,
+            sort_by=None if sort_by is None else sort_key(sort_by, CLIENT_INVOICE_SORT_FIELDS),
             created_at_from=created_at_from,
             created_at_to=created_at_to,
-            updated_at_from=updated_at_from,
-            updated_at_to=updated_at_to,
+            per_page=per_page,
+            prefetch=prefetch,
+            on_progress=on_progress,
+            limit=limit,
+            start=start,
         )
-        if sort_by is not None:
-            add(query, "sort_by", sort_key(sort_by, CLIENT_INVOICE_SORT_FIELDS))
-        return self._paginate(query, per_page=per_page, prefetch=prefetch, on_progress=on_progress)

@@ -24,16 +24,23 @@ class ClientsResource(ReadableResource[Client]):
         vat_number: str | None = None,
         email: str | None = None,
         name: str | None = None,
+        created_at_from: Moment | None = None,
+        created_at_to: Moment | None = None,
         updated_at_from: Moment | None = None,
         updated_at_to: Moment | None = None,
         sort_by: str | None = None,
         per_page: int = 100,
         prefetch: int = 4,
         on_progress: ProgressCallback | None = None,
+        limit: int | None = None,
+        start: str | None = None,
     ) -> Paginator[Client]:
         """Every client matching the filters (``name`` matches partially, 2 characters or more).
 
-        ``sort_by`` is ``created_at``, ``updated_at`` or ``name`` with ``:asc``/``:desc``.
+        Newest first by default (Qonto's own default is by name, which cannot be listed
+        exactly once while clients change); ``sort_by`` is ``created_at``, ``updated_at`` or
+        ``name`` with ``:asc``/``:desc``. See :class:`~qonto_async.Paginator` for ``limit``,
+        ``start`` and the guarantees.
         """
         if name is not None and len(name) < 2:
             raise ValueError("name filters need at least 2 characters")
@@ -43,6 +50,14 @@ class ClientsResource(ReadableResource[Client]):
         add(query, "filter[email]", email)
         add(query, "filter[name]", name)
         add_moments(query, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
-        if sort_by is not None:
-            add(query, "sort_by", sort_key(sort_by, CLIENT_SORT_FIELDS))
-        return self._paginate(query, per_page=per_page, prefetch=prefetch, on_progress=on_progress)
+        return self._paginate(
+            query,
+            sort_by=None if sort_by is None else sort_key(sort_by, CLIENT_SORT_FIELDS),
+            created_at_from=created_at_from,
+            created_at_to=created_at_to,
+            per_page=per_page,
+            prefetch=prefetch,
+            on_progress=on_progress,
+            limit=limit,
+            start=start,
+        )

@@ -45,12 +45,16 @@ class SupplierInvoicesResource(ReadableResource[SupplierInvoice]):
         per_page: int = 100,
         prefetch: int = 4,
         on_progress: ProgressCallback | None = None,
+        limit: int | None = None,
+        start: str | None = None,
     ) -> Paginator[SupplierInvoice]:
         """Every supplier invoice matching the filters.
 
         ``status`` is one status or several (sent as repeated ``filter[status][]`` keys, as
         this endpoint expects); ``due_date`` is ``past_and_today``, ``future`` or
-        ``missing_date``; ``query`` searches the ``query_fields``.
+        ``missing_date``; ``query`` searches the ``query_fields``. Newest first by default;
+        see :class:`~qonto_async.Paginator` for ``limit``, ``start`` and what each order
+        guarantees while the data changes.
         """
         params: Query = []
         if status is not None:
@@ -59,13 +63,7 @@ class SupplierInvoicesResource(ReadableResource[SupplierInvoice]):
             if due_date not in DUE_DATE_FILTERS:
                 raise ValueError(f"due_date must be one of {sorted(DUE_DATE_FILTERS)}")
             add(params, "filter[due_date]", due_date)
-        add_moments(
-            params,
-            created_at_from=created_at_from,
-            created_at_to=created_at_to,
-            updated_at_from=updated_at_from,
-            updated_at_to=updated_at_to,
-        )
+        add_moments(params, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
         add(params, "filter[attachment_id]", attachment_id)
         for key, toggle in (
             ("missing_data", missing_data),
@@ -78,6 +76,14 @@ class SupplierInvoicesResource(ReadableResource[SupplierInvoice]):
         if query_fields is not None:
             fields = [query_fields] if isinstance(query_fields, str) else list(query_fields)
             add(params, "query_fields", ",".join(fields))
-        if sort_by is not None:
-            add(params, "sort_by", sort_key(sort_by, SUPPLIER_INVOICE_SORT_FIELDS))
-        return self._paginate(params, per_page=per_page, prefetch=prefetch, on_progress=on_progress)
+        return self._paginate(
+            params,
+            sort_by=None if sort_by is None else sort_key(sort_by, SUPPLIER_INVOICE_SORT_FIELDS),
+            created_at_from=created_at_from,
+            created_at_to=created_at_to,
+            per_page=per_page,
+            prefetch=prefetch,
+            on_progress=on_progress,
+            limit=limit,
+            start=start,
+        )

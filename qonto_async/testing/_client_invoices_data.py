@@ -75,6 +75,17 @@ class ClientInvoiceRecords:
         ]
         return Table("client_invoices", "client_invoice", ids, created, updated, self.build)
 
+    def append_row(self, rng: random.Random, fields: dict[str, Any]) -> None:
+        """Columns for a record created through the mutation API (the table has it already)."""
+        self.attachment_ids.append(uuid4(rng))
+        self.statuses.append(fields.get("status", "draft"))
+        self.client_of.append(rng.randrange(len(self._clients.table)))
+
+    def apply(self, i: int, fields: dict[str, Any]) -> None:
+        """Keep the columns filters read in step with fields set through the mutation API."""
+        if "status" in fields:
+            self.statuses[i] = fields["status"]
+
     def status(self, i: int) -> str:
         return self.statuses[i]
 

@@ -59,33 +59,21 @@ class ClientRecords:
         ]
         self.core.clear()
         for i in range(n):
-            kind = kinds[i]
-            if kind == "company":
-                name = (
-                    f"{rng.choice(COMPANY_HEADS)} {rng.choice(COMPANY_TAILS)} "
-                    f"{rng.choice(LEGAL_FORMS)}"
-                )
-                first_name = last_name = None
-                slug = ascii_slug(name.split()[0]) + str(i)
-                email = f"billing@{slug}.example.com"
-            else:
-                first_name, last_name = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-                name = None
-                email = f"{ascii_slug(first_name)}.{ascii_slug(last_name)}{i}@example.com"
-            siren = digits(rng, 9)
-            has_vat = kind != "individual" and rng.random() < 0.85
-            self.core.append(
-                {
-                    "kind": kind,
-                    "name": name,
-                    "first_name": first_name,
-                    "last_name": last_name,
-                    "email": email,
-                    "vat_number": f"FR{digits(rng, 2)}{siren}" if has_vat else None,
-                    "tax_identification_number": siren if kind != "individual" else None,
-                }
-            )
+            self.core.append(_core(rng, kinds[i], i))
         return Table("clients", "client", ids, created, updated, self.build)
+
+    def append_row(self, rng: random.Random, fields: dict[str, Any]) -> None:
+        """Columns for a record created through the mutation API (the table has it already)."""
+        kind = fields.get("kind") or rng.choices(CLIENT_KINDS, CLIENT_KIND_WEIGHTS)[0]
+        self.core.append(_core(rng, kind, len(self.core)))
+
+    def apply(self, i: int, fields: dict[str, Any]) -> None:
+        """Keep the columns filters read in step with fields set through the mutation API."""
+        core = self.core[i]
+        for key in core:
+            if key in fields:
+                core[key] = fields[key]
+        self._embeds.pop(i, None)
 
     def display_name(self, i: int) -> str:
         core = self.core[i]
@@ -172,3 +160,28 @@ class ClientRecords:
             }
             raw = self._embeds[i] = msgspec.Raw(encode(snapshot))
         return raw
+
+
+def _core(rng: random.Random, kind: str, i: int) -> dict[str, Any]:
+    if kind == "company":
+        name: str | None = (
+            f"{rng.choice(COMPANY_HEADS)} {rng.choice(COMPANY_TAILS)} {rng.choice(LEGAL_FORMS)}"
+        )
+        first_name = last_name = None
+        slug = ascii_slug((name or "").split()[0]) + str(i)
+        email = f"billing@{slug}.example.com"
+    else:
+        first_name, last_name = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        name = None
+        email = f"{ascii_slug(first_name)}.{ascii_slug(last_name)}{i}@example.com"
+    siren = digits(rng, 9)
+    has_vat = kind != "individual" and rng.random() < 0.85
+    return {
+        "kind": kind,
+        "name": name,
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+        "vat_number": f"FR{digits(rng, 2)}{siren}" if has_vat else None,
+        "tax_identification_number": siren if kind != "individual" else None,
+    }

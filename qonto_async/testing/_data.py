@@ -201,30 +201,44 @@ class Dataset:
     # -- selection --------------------------------------------------------------------------
 
     def order(self, table: Table, key: str, descending: bool) -> list[int]:
-        """Every index of ``table`` sorted by ``key``, ties by index ascending; cached.
+        """Every live index of ``table`` sorted by ``key``, ties by index ascending; cached
+        until the table changes.
 
         Nulls sort last ascending and first descending, as in Postgres.
         """
+        return self.sorted_with_keys(table, key, descending)[0]
+
+    def sorted_with_keys(
+        self, table: Table, key: str, descending: bool
+    ) -> tuple[list[int], list[Any] | None]:
+        """:meth:`order`, plus for ``created_at`` its keys in ascending order (negated when
+        descending), for ranges found by bisection."""
         cached = table.orders.get((key, descending))
         if cached is not None:
             return cached
-        sort_key = self._sort_key(table, key)
-        if sort_key is None:  # created_at grows with the index
-            perm = list(range(len(table)))
-            if descending:
-                perm.reverse()
-        elif descending:
-            perm = sorted(range(len(table)), key=lambda i: (sort_key(i), -i), reverse=True)
-        else:
-            perm = sorted(range(len(table)), key=lambda i: (sort_key(i), i))
-        table.orders[(key, descending)] = perm
-        return perm
-
-    def _sort_key(self, table: Table, key: str) -> Callable[[int], Any] | None:
+        alive = table.alive()
+        keys: list[Any] | None = None
         if key == "created_at":
-            return None
+            created = table.created_us
+            if table.monotonic:  # created_at grows with the index
+                perm = alive[::-1] if descending else alive
+            elif descending:
+                perm = sorted(alive, key=lambda i: (-created(i), i))
+            else:
+                perm = sorted(alive, key=lambda i: (created(i), i))
+            keys = [-created(i) for i in perm] if descending else [created(i) for i in perm]
+        else:
+            sort_key = self._sort_key(table, key)
+            if descending:
+                perm = sorted(alive, key=lambda i: (sort_key(i), -i), reverse=True)
+            else:
+                perm = sorted(alive, key=lambda i: (sort_key(i), i))
+        entry = table.orders[(key, descending)] = (perm, keys)
+        return entry
+
+    def _sort_key(self, table: Table, key: str) -> Callable[[int], Any]:
         if key == "updated_at":
-            return table.updated.__getitem__
+            return table.updated_us
         if table is self.clients and key == "name":
             return lambda i: self.client_display_name(i).casefold()
         if table is self.supplier_invoices:

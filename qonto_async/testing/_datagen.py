@@ -316,7 +316,13 @@ class Upload:
 
 @dataclass
 class Table:
-    """One listable resource: eager core columns plus lazily built, cached record bytes."""
+    """One listable resource: eager core columns plus lazily built, cached record bytes.
+
+    ``created``/``updated`` are epoch seconds, ``created_frac``/``updated_frac`` the
+    microseconds beyond them (zero where Qonto shows whole seconds). Records are never
+    removed from the columns: a deleted index joins ``deleted`` and leaves ``index``.
+    ``overrides`` holds fields set through the mutation API, laid over the generated record.
+    """
 
     name: str
     singular: str
@@ -324,21 +330,52 @@ class Table:
     created: list[int]
     updated: list[int]
     build: Callable[[int], dict[str, Any]]
+    created_frac: list[int] = field(default_factory=list)
+    updated_frac: list[int] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
     cache: dict[int, bytes] = field(default_factory=dict)
-    orders: dict[tuple[str, bool], list[int]] = field(default_factory=dict)
+    orders: dict[tuple[str, bool], tuple[list[int], list[Any] | None]] = field(default_factory=dict)
+    deleted: set[int] = field(default_factory=set)
+    overrides: dict[int, dict[str, Any]] = field(default_factory=dict)
+    monotonic: bool = True
+    version: int = 0
 
     def __post_init__(self) -> None:
         self.index = {rid: i for i, rid in enumerate(self.ids)}
+        self.created_frac = self.created_frac or [0] * len(self.ids)
+        self.updated_frac = self.updated_frac or [0] * len(self.ids)
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def created_us(self, i: int) -> int:
+        return self.created[i] * 1_000_000 + self.created_frac[i]
+
+    def updated_us(self, i: int) -> int:
+        return self.updated[i] * 1_000_000 + self.updated_frac[i]
+
+    def alive(self) -> list[int]:
+        """Indices of the records that exist, in creation (index) order."""
+        if not self.deleted:
+            return list(range(len(self.ids)))
+        return [i for i in range(len(self.ids)) if i not in self.deleted]
+
     def encoded(self, i: int) -> bytes:
         data = self.cache.get(i)
         if data is None:
-            data = self.cache[i] = encode(self.build(i))
+            record = self.build(i)
+            extra = self.overrides.get(i)
+            if extra:
+                record.update(extra)
+            data = self.cache[i] = encode(record)
         return data
+
+    def changed(self, i: int | None = None) -> None:
+        """Forget what depends on the data: sort orders, and record ``i``'s bytes."""
+        self.version += 1
+        self.orders.clear()
+        if i is not None:
+            self.cache.pop(i, None)
 
 
 @dataclass(frozen=True)

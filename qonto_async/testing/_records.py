@@ -36,7 +36,7 @@ class RecordServer:
             self._max_per_page = {name: max_per_page.get(name, 100) for name in RESOURCES}
         self._default_per_page = default_per_page
         self._selections: collections.OrderedDict[
-            tuple[str, Filters, tuple[str, bool]], list[int]
+            tuple[str, Filters, tuple[str, bool], int], list[int]
         ] = collections.OrderedDict()
 
     def ids(self, resource: str) -> list[str]:
@@ -46,7 +46,8 @@ class RecordServer:
             return list(self._dataset.uploads)
         if resource == "attachments":
             return list(self._dataset.attachments)
-        return list(self._dataset.tables[resource].ids)
+        table = self._dataset.tables[resource]
+        return [table.ids[i] for i in table.alive()]
 
     def record(self, resource: str, record_id: str) -> dict[str, Any]:
         """The JSON object the API returns for one client, client or supplier invoice."""
@@ -77,7 +78,7 @@ class RecordServer:
                 table.encoded(i)
 
     def _select(self, name: str, filters: Filters, sort: tuple[str, bool]) -> list[int]:
-        key = (name, filters, sort)
+        key = (name, filters, sort, self._dataset.tables[name].version)
         cached = self._selections.get(key)
         if cached is not None:
             self._selections.move_to_end(key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import hmac
 import random
 import socket
@@ -20,6 +21,7 @@ from typing import Any
 
 from aiohttp import hdrs, web
 
+from ._churn import Churn, ChurnState
 from ._data import Dataset
 from ._faults import (
     QONTO_RATE_LIMITS,
@@ -31,6 +33,7 @@ from ._faults import (
     truncate,
 )
 from ._files import IDEMPOTENCY_KEY, FileServer
+from ._mutations import Mutations, epoch_us
 from ._oauth import OAuthServer
 from ._options import FakeOptions
 from ._records import RESOURCES, RecordServer
@@ -128,6 +131,9 @@ class FakeQonto:
             base_url=lambda: self.base_url,
             upload_envelope=options.upload_envelope,
         )
+        self._mutations = Mutations(self.dataset)
+        self.clock: Callable[[], float] = time.time
+        self._churn: ChurnState | None = None
         self._runner: web.AppRunner | None = None
         self.app = self._make_app()
 
@@ -258,6 +264,46 @@ class FakeQonto:
         """
         return self._records.count(resource, **params)
 
+    def create(self, resource: str, **fields: Any) -> str:
+        """Create a record as a Qonto user would; its id is returned.
+
+        ``created_at`` and ``updated_at`` are the fake's ``clock`` unless given (an aware
+        datetime or ISO 8601 string: several records may share one ``created_at``, as after a
+        bulk import); other fields override the generated record (``status`` too).
+        """
+        record_id = self._mutations.create(resource, self._now_us(), fields)
+        self._log(("created", resource, record_id))
+        return record_id
+
+    def update(self, resource: str, record_id: str, **fields: Any) -> None:
+        """Change fields of a record; its ``updated_at`` moves to the fake's ``clock``."""
+        self._mutations.update(resource, record_id, self._now_us(), fields)
+        self._log(("updated", resource, record_id))
+
+    def delete(self, resource: str, record_id: str) -> None:
+        """Delete a record: it leaves every list and its GET answers 404."""
+        self._mutations.delete(resource, record_id)
+        self._log(("deleted", resource, record_id))
+
+    @property
+    def churn(self) -> Churn | None:
+        """A :class:`Churn` makes the fake change its own data between requests."""
+        return self._churn.churn if self._churn else None
+
+    @churn.setter
+    def churn(self, churn: Churn | None) -> None:
+        self._churn = (
+            ChurnState(churn, self.dataset, self._mutations, self._now_us, self._log)
+            if churn is not None
+            else None
+        )
+
+    def _log(self, change: tuple[str, str, str]) -> None:
+        self.stats.changes.append(change)
+
+    def _now_us(self) -> int:
+        return epoch_us(self.clock())
+
     def warm(self, *resources: str) -> None:
         """Encode every record of ``resources`` (all by default) now, so that later answers
         cost nothing but a join: for benchmarks, before the timed part."""
@@ -311,6 +357,8 @@ class FakeQonto:
         if response is None and api:
             response = self._authenticate(request, trace_id, path)
         if response is None:
+            if self._churn is not None and api and request.method == "GET":
+                self._churn.step()
             try:
                 response = await handler(request)
             except web.HTTPException as exc:
@@ -318,6 +366,8 @@ class FakeQonto:
                     raise
                 response = error_response(404, "not_found", "Route not found", trace_id, path)
         response.headers["X-Tyk-Trace-Id"] = trace_id
+        if self.clock is not time.time:
+            response.headers[hdrs.DATE] = email.utils.formatdate(self.clock(), usegmt=True)
         self.stats.requests[(route, response.status)] += 1
         if action is not None and action.kind == "truncate":
             body = response.body if isinstance(response, web.Response) else None

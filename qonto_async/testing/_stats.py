@@ -32,6 +32,9 @@ class Stats:
     - ``token_refreshes``, ``tokens_issued``, ``uploads_created``, ``idempotency_keys`` (the
       ``X-Qonto-Idempotency-Key`` of every request that carried one, faulted ones included,
       in arrival order), ``downloads``.
+    - ``changes``: every change to the data, made through ``fake.create/update/delete`` or by
+      churn, as ``(action, resource, id)`` with ``action`` one of ``created``, ``updated``,
+      ``deleted``, in order.
     """
 
     def __init__(self) -> None:
@@ -51,6 +54,7 @@ class Stats:
         self.uploads_created = 0
         self.idempotency_keys: list[str] = []
         self.downloads: list[Download] = []
+        self.changes: list[tuple[str, str, str]] = []
 
     @property
     def total_requests(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from ..models.supplier_invoice import SUPPLIER_INVOICE_STATUSES
 from ._datagen import (
@@ -33,6 +33,7 @@ class SupplierInvoiceRecords:
         self, seed: int, start: int, now_epoch: int, today_day: int, n: int, *, organization_id: str
     ) -> None:
         self._salt = salt(seed, "supplier_invoice")
+        self._frac_salt = salt(seed, "supplier_invoice_created_us")
         self._now_epoch = now_epoch
         self._today_day = today_day
         self._org_id = organization_id
@@ -63,26 +64,8 @@ class SupplierInvoiceRecords:
         self.credit_notes: list[bool] = []
         self.matched: list[bool] = []
         for i in range(n):
-            status = self.statuses[i]
-            missing = status == "to_review" and rng.random() < 0.5
-            supplier = rng.choice(SUPPLIERS)
-            self.suppliers.append(None if missing and rng.random() < 0.5 else supplier)
-            self.numbers.append(None if missing else f"{supplier[:3].upper()}-{i + 1:06d}")
-            self.file_names.append(f"{supplier.split()[0].lower()}-invoice-{i + 1}.pdf")
-            self.totals.append(rng.randrange(100, 500_000))
-            issue_day = created[i] // DAY - rng.randint(0, 10)
-            self.issue_days.append(issue_day)
-            due = None if missing or rng.random() < 0.05 else issue_day + rng.choice((0, 30, 60))
-            self.due_days.append(due)
-            paid = status == "paid"
-            self.payment_days.append(
-                min(created[i] // DAY + rng.randint(1, 40), self._today_day) if paid else None
-            )
-            self.scheduled_days.append(
-                self._today_day + rng.randint(1, 30) if status == "scheduled" else None
-            )
-            self.credit_notes.append(rng.random() < 0.05)
-            self.matched.append(paid and rng.random() < 0.9)
+            self._add_row(rng, i, created[i])
+        created_frac = [1 + Draws(self._frac_salt, i).below(999_999) for i in range(n)]
         return Table(
             "supplier_invoices",
             "supplier_invoice",
@@ -90,7 +73,50 @@ class SupplierInvoiceRecords:
             created,
             updated,
             self.build,
+            created_frac=created_frac,
         )
+
+    def _add_row(self, rng: random.Random, i: int, created: int) -> None:
+        status = self.statuses[i]
+        missing = status == "to_review" and rng.random() < 0.5
+        supplier = rng.choice(SUPPLIERS)
+        self.suppliers.append(None if missing and rng.random() < 0.5 else supplier)
+        self.numbers.append(None if missing else f"{supplier[:3].upper()}-{i + 1:06d}")
+        self.file_names.append(f"{supplier.split()[0].lower()}-invoice-{i + 1}.pdf")
+        self.totals.append(rng.randrange(100, 500_000))
+        issue_day = created // DAY - rng.randint(0, 10)
+        self.issue_days.append(issue_day)
+        due = None if missing or rng.random() < 0.05 else issue_day + rng.choice((0, 30, 60))
+        self.due_days.append(due)
+        paid = status == "paid"
+        self.payment_days.append(
+            min(created // DAY + rng.randint(1, 40), self._today_day) if paid else None
+        )
+        self.scheduled_days.append(
+            self._today_day + rng.randint(1, 30) if status == "scheduled" else None
+        )
+        self.credit_notes.append(rng.random() < 0.05)
+        self.matched.append(paid and rng.random() < 0.9)
+
+    def append_row(self, rng: random.Random, fields: dict[str, Any]) -> None:
+        """Columns for a record created through the mutation API (the table has it already)."""
+        i = len(self.statuses)
+        self.attachment_ids.append(uuid4(rng))
+        self.statuses.append(fields.get("status", "to_review"))
+        self._add_row(rng, i, self.table.created[i])
+
+    _COLUMNS: ClassVar[dict[str, str]] = {
+        "status": "statuses",
+        "supplier_name": "suppliers",
+        "invoice_number": "numbers",
+        "file_name": "file_names",
+    }
+
+    def apply(self, i: int, fields: dict[str, Any]) -> None:
+        """Keep the columns filters read in step with fields set through the mutation API."""
+        for key, column in self._COLUMNS.items():
+            if key in fields:
+                getattr(self, column)[i] = fields[key]
 
     def build(self, i: int) -> dict[str, Any]:
         draws = Draws(self._salt, i)
@@ -112,8 +138,8 @@ class SupplierInvoiceRecords:
             "file_name": self.file_names[i],
             "status": status,
             "source_type": "e_invoicing" if einvoice else draws.pick(("email", "direct_upload")),
-            "created_at": ts_zulu(created, 1 + draws.below(999_999)),
-            "updated_at": ts_zulu(self.table.updated[i]),
+            "created_at": ts_zulu(created, self.table.created_frac[i]),
+            "updated_at": ts_zulu(self.table.updated[i], self.table.updated_frac[i]),
             "attachment_id": attachment,
             "display_attachment_id": attachment,
             "declined_note": "Duplicate of an earlier invoice" if status == "rejected" else "",

@@ -1,0 +1,333 @@
+"""Exactly-once listing over ``created_at``: offset pages for speed, keyset windows for truth.
+
+Qonto pages by offset. When a record on a page already read is deleted, every later record
+moves up one place and the one at the page boundary is never served; an insertion serves it
+twice. ``created_at`` never changes, so a *time window* (``filter[created_at_from|to]``,
+inclusive) does not move when other records come and go: a window answered whole by one
+page is an exact snapshot of it.
+
+The listing walks the ``created_at`` order (newest first by default) and keeps a *frontier*:
+every record before it has been yielded, or did not exist throughout. Two kinds of answers
+push the frontier on:
+
+- **probe pages**: offset pages 1, 3, 5... of ``per_page - 2`` records, fetched ahead and
+  concurrently. A page is a contiguous run of the order at the instant it was served, so
+  every record strictly between its first and last ``created_at`` is on it, however the
+  offsets moved. Only its two ends are uncertain.
+- **windows**: ``[last created_at of probe n, first created_at of probe n + 2]``, the gap
+  between two probes: normally ``per_page - 2`` records plus the two ends, so one page of
+  ``per_page`` answers it whole. A window that overflows (records shifted into it) is read
+  on with keyset windows starting at its last ``created_at``; a run of equal ``created_at``
+  larger than a page (a bulk import) is read by offset within that instant, again from the
+  start if it shrank meanwhile.
+
+Windows start as soon as both neighbouring probes are in, so up to ``prefetch`` requests
+stay in flight and every request but the last carries a full page. A record is yielded only
+when its ``created_at`` is beyond the frontier, or equal to it and its id not yet yielded at
+that instant: no id twice, and memory for ids only at one instant. A probe or window that
+does not reach the frontier (massive change between two requests) is preceded by a
+corrective window read on the spot, so there is never a gap.
+
+Timestamps shown in whole seconds may hide a finer stored instant, so a window's newer bound
+is sent as the end of its second; what that lets in is filtered by the frontier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, Generic, Protocol, TypeVar
+
+from ._position import ListState
+from .errors import APIResponseValidationError
+
+__all__ = ["Keyed", "KeysetLister", "PageFetch", "us_to_iso"]
+
+
+class Keyed(Protocol):
+    @property
+    def id(self) -> str | None: ...
+
+    @property
+    def created_at(self) -> dt.datetime | None: ...
+
+
+T = TypeVar("T", bound=Keyed)
+PageFetch = Callable[[list[tuple[str, str]]], Awaitable[Any]]
+"""Fetch one page for these query parameters (added to the listing's filters): a ``Page``."""
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_SECOND = 1_000_000
+MAX_TIE_REREADS = 3
+
+
+def us_of(moment: dt.datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * _SECOND + delta.microseconds
+
+
+def us_to_iso(us: int) -> str:
+    moment = _EPOCH + dt.timedelta(microseconds=us)
+    text = moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+class KeysetLister(Generic[T]):
+    """One run of the algorithm above; :meth:`pages` yields lists of new records.
+
+    Keys are ``created_at`` in microseconds, negated when newest first, so the walk always
+    goes towards larger keys. ``state`` is the frontier, shared with the caller for resume
+    positions.
+    """
+
+    def __init__(
+        self,
+        fetch: PageFetch,
+        *,
+        per_page: int,
+        prefetch: int,
+        descending: bool,
+        lower_us: int | None,
+        upper_us: int | None,
+        state: ListState,
+        describe: Callable[[list[tuple[str, str]]], str],
+    ) -> None:
+        self._fetch = fetch
+        self._per_page = per_page
+        self._probe_size = per_page - 2 if per_page >= 3 else per_page
+        self._prefetch = prefetch
+        self._desc = descending
+        self._sign = -1 if descending else 1
+        # The user's own created_at bounds, as keys: [first, last] in walking order.
+        ends = (upper_us, lower_us) if descending else (lower_us, upper_us)
+        self._first = None if ends[0] is None else self._sign * ends[0]
+        self._last = None if ends[1] is None else self._sign * ends[1]
+        self.state = state
+        self._describe = describe
+        self.total_count: int | None = None
+
+    # -- keys and queries ---------------------------------------------------------------
+
+    def key(self, item: T) -> int:
+        created = item.created_at
+        if created is None or item.id is None:
+            raise self._invalid(
+                f"record {item.id!r} has no created_at: it cannot be listed exactly once "
+                "(pass an explicit sort_by to list it by offset)"
+            )
+        return self._sign * us_of(created)
+
+    def _window(self, a: int | None, b: int | None) -> list[tuple[str, str]]:
+        """Query parameters for keys in ``[a, b]`` (None: unbounded), clipped to the user's
+        bounds; the newer end stands for its whole second when it shows whole seconds."""
+        if self._first is not None:
+            a = self._first if a is None else max(a, self._first)
+        if self._last is not None:
+            b = self._last if b is None else min(b, self._last)
+        older, newer = (b, a) if self._desc else (a, b)
+        params: list[tuple[str, str]] = []
+        if older is not None:
+            params.append(("filter[created_at_from]", us_to_iso(self._sign * older)))
+        if newer is not None:
+            params.append(("filter[created_at_to]", us_to_iso(_whole(self._sign * newer))))
+        return params
+
+    def _invalid(self, where: str, params: list[tuple[str, str]] | None = None) -> Exception:
+        error = APIResponseValidationError(
+            status=200,
+            body_excerpt="",
+            where=where,
+            method="GET",
+            url=self._describe(params or []),
+        )
+        error._record_attempts(1)
+        return error
+
+    def _page_query(
+        self, window: list[tuple[str, str]], size: int, n: int
+    ) -> list[tuple[str, str]]:
+        return [*window, ("per_page", str(size)), ("page", str(n))]
+
+    # -- the walk ------------------------------------------------------------------------
+
+    async def pages(self) -> AsyncGenerator[tuple[list[T], Any], None]:
+        probes: dict[int, asyncio.Task[Any]] = {}
+        windows: dict[int, tuple[asyncio.Task[Any], int, int]] = {}
+        base = self._window(self.state.key, None)
+
+        def probe(n: int) -> asyncio.Task[Any]:
+            task = probes.get(n)
+            if task is None:
+                query = self._page_query(base, self._probe_size, n)
+                task = probes[n] = asyncio.ensure_future(self._fetch(query))
+                if self._prefetch > 1:
+                    task.add_done_callback(functools.partial(launch_around, n))
+            return task
+
+        def bounds(n: int) -> tuple[int, int] | None:
+            """Keys of the window between probe ``n`` and probe ``n + 2``, once both are in."""
+            left, right = probes.get(n), probes.get(n + 2)
+            for task in (left, right):
+                if task is None or not task.done() or task.cancelled() or task.exception():
+                    return None
+            assert left is not None
+            assert right is not None
+            a_items, b_items = left.result().items, right.result().items
+            if not a_items or not b_items:
+                return None
+            return self.key(a_items[-1]), self.key(b_items[0])
+
+        def launch(n: int) -> None:
+            if n < 1 or n in windows:
+                return
+            try:
+                keys = bounds(n)
+            except APIResponseValidationError:
+                return  # raised again where the probe is read
+            if keys is not None:
+                query = self._page_query(self._window(*keys), self._per_page, 1)
+                windows[n] = (asyncio.ensure_future(self._fetch(query)), *keys)
+
+        def launch_around(n: int, _task: object = None) -> None:
+            launch(n - 2)
+            launch(n)
+
+        ahead = max(1, self._prefetch // 2)
+        try:
+            number, previous = 1, 0
+            while True:
+                if self.total_count is not None:
+                    for n in range(number, number + 2 * ahead, 2):
+                        if (n - 1) * self._probe_size < self.total_count + self._probe_size:
+                            probe(n)
+                page = await probe(number)
+                if number == 1:
+                    self.total_count = page.meta.total_count if page.meta is not None else None
+                items: list[T] = page.items
+                if not items:
+                    if number == 1:
+                        return
+                    break
+                keys = [self.key(item) for item in items]
+                if previous:
+                    ready = windows.pop(previous, None)
+                    if ready is not None:
+                        task, a, b = ready
+                    else:
+                        task = None
+                        a = self.key(probes[previous].result().items[-1])
+                        b = keys[0]
+                    async for part in self._read_window(task, a, b):
+                        yield part
+                    del probes[previous]
+                if number > 1 and not self.state.covers_before(keys[0], inclusive=True):
+                    async for part in self._read_window(None, self.state.key, keys[0]):
+                        yield part
+                yield self._accept(items, keys), page.meta
+                previous, number = number, number + 2
+                if page.meta is not None and page.meta.next_page is None:
+                    break
+                if len(items) < self._probe_size:
+                    break
+            # The tail: everything after the last probe.
+            async for part in self._read_window(None, self.state.key, None):
+                yield part
+        finally:
+            tasks = [*probes.values(), *(w[0] for w in windows.values())]
+            pending = [t for t in tasks if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            for task in tasks:
+                if not task.cancelled():
+                    task.exception()  # retrieved: no "never retrieved" warning
+
+    async def _read_window(
+        self, task: asyncio.Task[Any] | None, a: int | None, b: int | None
+    ) -> AsyncGenerator[tuple[list[T], Any], None]:
+        """Keys ``[a, b]`` read whole: one page, then keyset windows while it overflows."""
+        while True:
+            if a is not None and not self.state.covers_before(a, inclusive=False):
+                # The window starts beyond the frontier: read the gap first.
+                if task is not None:
+                    task.cancel()
+                    task = None
+                async for part in self._read_window(None, self.state.key, a):
+                    yield part
+            query = self._window(a, b)
+            if task is None:
+                page = await self._fetch(self._page_query(query, self._per_page, 1))
+            else:
+                page, task = await task, None
+            items: list[T] = page.items
+            keys = [self.key(item) for item in items]
+            self._check_inside(keys, a, b, query)
+            if page.meta is not None:
+                complete = page.meta.next_page is None
+            else:
+                complete = len(items) < self._per_page
+            yield self._accept(items, keys), page.meta
+            if complete or not items:
+                if b is not None:
+                    self.state.close(b)
+                return
+            if keys[-1] == keys[0]:
+                # A page of one instant, and more of it: read that instant by offset.
+                async for part in self._read_instant(keys[0]):
+                    yield part
+                a = (keys[0] if self.state.key is None else self.state.key) + 1
+            else:
+                a = keys[-1]
+
+    def _check_inside(
+        self, keys: list[int], a: int | None, b: int | None, query: list[tuple[str, str]]
+    ) -> None:
+        # Tolerance of one second: a newer end showing whole seconds stands for its second.
+        if keys and (
+            (a is not None and keys[0] < a - _SECOND) or (b is not None and keys[-1] > b + _SECOND)
+        ):
+            raise self._invalid(
+                "records outside the requested created_at window: the filter was not applied",
+                query,
+            )
+
+    async def _read_instant(self, key: int) -> AsyncGenerator[tuple[list[T], Any], None]:
+        """Every record at one ``created_at`` by offset; read again if the group changed."""
+        query = self._window(key, key)
+        for _attempt in range(MAX_TIE_REREADS + 1):
+            expected: int | None = None
+            number, changed = 1, False
+            while True:
+                page = await self._fetch(self._page_query(query, self._per_page, number))
+                count = page.meta.total_count if page.meta is not None else None
+                if number == 1:
+                    expected = count
+                elif count != expected:
+                    changed = True
+                items: list[T] = page.items
+                yield self._accept(items, [self.key(item) for item in items]), page.meta
+                if not items or page.meta is None or page.meta.next_page is None:
+                    break
+                number += 1
+            if not changed:
+                # The instant's whole second when shown in whole seconds, walking forwards.
+                whole = not self._desc and key % _SECOND == 0
+                self.state.close(key + _SECOND - 1 if whole else key)
+                return
+        raise self._invalid(
+            f"the records created at {us_to_iso(self._sign * key)} kept changing while they "
+            f"were read ({MAX_TIE_REREADS + 1} attempts)",
+            query,
+        )
+
+    def _accept(self, items: list[T], keys: list[int]) -> list[T]:
+        take = self.state.take
+        return [item for item, key in zip(items, keys, strict=True) if take(key, item.id or "")]
+
+
+def _whole(us: int) -> int:
+    """A whole-second instant stands for its whole second (a finer one may be stored)."""
+    return us + _SECOND - 1 if us % _SECOND == 0 else us

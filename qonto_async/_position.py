@@ -1,0 +1,88 @@
+"""Where a ``created_at`` listing stands, and the resume token that carries it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+__all__ = ["ListState"]
+
+_PREFIX = "qlp1."
+
+
+class ListState:
+    """The frontier of an exactly-once listing, in walking-order keys.
+
+    Every record whose key is below ``key`` has been yielded (or did not exist throughout);
+    at ``key`` itself, ``ids`` were yielded, and ``closed`` says that all of that instant
+    was. ``None``: nothing yet.
+    """
+
+    __slots__ = ("closed", "descending", "ids", "key")
+
+    def __init__(self, descending: bool) -> None:
+        self.descending = descending
+        self.key: int | None = None
+        self.closed = False
+        self.ids: set[str] = set()
+
+    def copy(self) -> ListState:
+        state = ListState(self.descending)
+        state.key, state.closed, state.ids = self.key, self.closed, set(self.ids)
+        return state
+
+    def take(self, key: int, record_id: str) -> bool:
+        """Whether a record at ``key`` is new; if so, it counts as yielded."""
+        current = self.key
+        if current is None or key > current:
+            self.key, self.closed, self.ids = key, False, {record_id}
+            return True
+        if key == current and record_id not in self.ids:
+            self.ids.add(record_id)
+            return True
+        return False
+
+    def close(self, key: int) -> None:
+        """Everything up to and including ``key`` has been read."""
+        if self.key is None or key > self.key:
+            self.key, self.closed, self.ids = key, True, set()
+        elif key == self.key:
+            self.closed = True
+
+    def covers_before(self, key: int, *, inclusive: bool) -> bool:
+        """Whether everything below ``key`` (and ``key`` itself when ``inclusive``) is read."""
+        current = self.key
+        if current is None:
+            return False
+        if inclusive:
+            return key < current or (key == current and self.closed)
+        return key <= current or (key == current + 1 and self.closed)
+
+    def token(self) -> str:
+        data = {
+            "d": self.descending,
+            "k": self.key,
+            "c": self.closed,
+            "i": sorted(self.ids),
+        }
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return _PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def from_token(cls, token: str, *, descending: bool) -> ListState:
+        if not isinstance(token, str) or not token.startswith(_PREFIX):
+            raise ValueError(f"not a listing position: {token!r}")
+        body = token[len(_PREFIX) :]
+        try:
+            data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            key, closed, ids, desc = data["k"], data["c"], data["i"], data["d"]
+        except (binascii.Error, ValueError, KeyError, TypeError):
+            raise ValueError(f"not a listing position: {token!r}") from None
+        if desc != descending:
+            raise ValueError("this position belongs to a listing in the other order")
+        if not (key is None or isinstance(key, int)) or not isinstance(ids, list):
+            raise ValueError(f"not a listing position: {token!r}")
+        state = cls(descending)
+        state.key, state.closed, state.ids = key, bool(closed), {str(i) for i in ids}
+        return state
