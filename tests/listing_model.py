@@ -1,0 +1,51 @@
+"""A tiny model of how Qonto answers a client-invoice list query, for unit tests' servers:
+``total`` invoices, ``inv-00000`` the newest, one second apart; ``created_at`` filters
+(inclusive) and ``sort_by=created_at:asc|desc`` honoured, offset pagination."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+NEWEST = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+def created_at(n: int) -> dt.datetime:
+    return NEWEST - dt.timedelta(seconds=n)
+
+
+def invoice(n: int) -> dict[str, Any]:
+    return {
+        "id": f"inv-{n:05d}",
+        "number": f"INV{n}",
+        "status": "paid",
+        "created_at": created_at(n).isoformat(),
+    }
+
+
+def answer(total: int, query: Mapping[str, str], **meta: Any) -> dict[str, Any]:
+    """The JSON body for ``query`` (``page`` and ``per_page`` required)."""
+    page, per_page = int(query["page"]), int(query["per_page"])
+    numbers = list(range(total))
+    low = query.get("filter[created_at_from]")
+    high = query.get("filter[created_at_to]")
+    if low is not None:
+        numbers = [n for n in numbers if created_at(n) >= dt.datetime.fromisoformat(low)]
+    if high is not None:
+        numbers = [n for n in numbers if created_at(n) <= dt.datetime.fromisoformat(high)]
+    if query.get("sort_by") == "created_at:asc":
+        numbers.reverse()
+    count = len(numbers)
+    total_pages = max(1, -(-count // per_page))
+    chunk = numbers[(page - 1) * per_page : page * per_page]
+    values = {
+        "current_page": page,
+        "next_page": page + 1 if page < total_pages else None,
+        "prev_page": page - 1 if page > 1 else None,
+        "total_pages": total_pages,
+        "total_count": count,
+        "per_page": per_page,
+    }
+    values.update(meta)
+    return {"client_invoices": [invoice(n) for n in chunk], "meta": values}
