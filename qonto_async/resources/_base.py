@@ -13,10 +13,11 @@ from urllib.parse import quote
 from yarl import URL
 
 from .._answers import public_url
+from .._changes import ChangeFeed
 from .._page import Page
 from .._pagination import KeysetOrder, Paginator, ProgressCallback
 from .._transport import QueryParams, Transport
-from ..errors import QontoError
+from ..errors import APIResponseValidationError, QontoError
 from ..models import Meta
 from ._params import Moment, add_moments, instant_us
 from ._streaming import stream_in_order
@@ -224,6 +225,31 @@ class ReadableResource(Resource, Generic[M]):
             describe=describe,
             verify=keyset is None,
         )
+
+    def _changes(
+        self,
+        since: str | dt.datetime | None,
+        overlap: dt.timedelta,
+        list_window: Callable[[str | None, str, str | None], Paginator[M]],
+    ) -> ChangeFeed[M]:
+        path, decode_page, transport = self._path, self._decode_page, self._transport
+
+        async def server_now() -> dt.datetime:
+            _, date = await transport.get_dated(
+                path, decode_page, params=[("per_page", "1"), ("page", "1")]
+            )
+            now = _server_date(date)
+            if now is None:
+                raise APIResponseValidationError(
+                    status=200,
+                    body_excerpt="",
+                    where="no usable Date header: changes() goes by the server's clock",
+                    method="GET",
+                    url=transport.base_url + path,
+                )
+            return now
+
+        return ChangeFeed(since, server_now=server_now, list_window=list_window, overlap=overlap)
 
 
 def _server_date(value: str | None) -> dt.datetime | None:

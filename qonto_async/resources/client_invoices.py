@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
+from .._changes import DEFAULT_OVERLAP, ChangeFeed
 from .._pagination import Paginator, ProgressCallback
 from .._transport import Transport
 from ..models.client_invoice import (
@@ -65,3 +67,29 @@ class ClientInvoicesResource(ReadableResource[ClientInvoice]):
             limit=limit,
             start=start,
         )
+
+    def changes(
+        self,
+        since: str | dt.datetime | None = None,
+        *,
+        overlap: dt.timedelta = DEFAULT_OVERLAP,
+        per_page: int = 100,
+        prefetch: int = 4,
+    ) -> ChangeFeed[ClientInvoice]:
+        """Every client invoice created or updated after ``since`` (a ``.cursor`` from an earlier
+        feed, an aware datetime, or None for all), each once; ``feed.cursor`` continues
+        from where the feed stands. See the README's "Keeping a ledger in sync"."""
+
+        def list_window(
+            lower: str | None, upper: str, start: str | None
+        ) -> Paginator[ClientInvoice]:
+            return self.list(
+                updated_at_from=lower,
+                updated_at_to=upper,
+                exclude_imported=False,
+                per_page=per_page,
+                prefetch=prefetch,
+                start=start,
+            )
+
+        return self._changes(since, overlap, list_window)

@@ -1,0 +1,137 @@
+"""``changes()``: records created or updated since a cursor, exactly once per run.
+
+Built on ``filter[updated_at_from|to]`` as Qonto's own sync guides are, with what they leave
+out made safe:
+
+- the run's upper bound is the server's clock (the ``Date`` of a first one-record request),
+  never the local one, and the next run starts :data:`DEFAULT_OVERLAP` before it, because a
+  record may carry an ``updated_at`` slightly older than the moment it became visible;
+- the window is listed with the exactly-once ``created_at`` machinery of :mod:`._keyset`: a
+  record updated during the run leaves the window (its ``updated_at`` passes the bound) and
+  shifts the others by one, which by offset would skip an unchanged record, and here cannot;
+  the record that moved is seen in the next run;
+- the cursor needs no ``updated_at`` in the payload (client invoices carry none): it holds
+  the window and, mid-run, the listing's position, so it is valid after every page.
+
+At least once across runs (the overlap repeats recent records: upsert by id), exactly once
+within one. Deletions never appear in a list; a ledger finds them by reconciling ids.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import datetime as dt
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import Generic, TypeVar
+
+from ._keyset import us_of, us_to_iso
+from ._pagination import Paginator
+
+__all__ = ["DEFAULT_OVERLAP", "ChangeFeed"]
+
+M = TypeVar("M")
+DEFAULT_OVERLAP = dt.timedelta(minutes=5)
+_PREFIX = "qcc1."
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+ListWindow = Callable[[str | None, str, str | None], Paginator[M]]
+"""``(updated_at_from, updated_at_to, start)`` -> the paginator of one run."""
+
+
+class _Cursor:
+    """``since``: where the window starts (µs, None: the beginning); mid-run, ``until``
+    (µs) and the listing's ``position`` too."""
+
+    __slots__ = ("position", "since", "until")
+
+    def __init__(self, since: int | None, until: int | None = None, position: str | None = None):
+        self.since, self.until, self.position = since, until, position
+
+    def encode(self) -> str:
+        data = {"s": self.since, "u": self.until, "p": self.position}
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return _PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def parse(cls, since: str | dt.datetime | None) -> _Cursor:
+        if since is None:
+            return cls(None)
+        if isinstance(since, dt.datetime):
+            if since.tzinfo is None or since.utcoffset() is None:
+                raise ValueError("since must be timezone-aware (or a cursor string)")
+            return cls(us_of(since))
+        if not isinstance(since, str) or not since.startswith(_PREFIX):
+            raise ValueError(
+                f"since must be a cursor from .cursor, an aware datetime or None, not {since!r}"
+            )
+        body = since[len(_PREFIX) :]
+        try:
+            data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            cursor = cls(data["s"], data["u"], data["p"])
+        except (binascii.Error, ValueError, KeyError, TypeError):
+            raise ValueError(f"not a changes() cursor: {since!r}") from None
+        for value in (cursor.since, cursor.until):
+            if value is not None and not isinstance(value, int):
+                raise ValueError(f"not a changes() cursor: {since!r}")
+        return cursor
+
+
+class ChangeFeed(Generic[M]):
+    """The records created or updated after ``since``, as an async iterable.
+
+    ``feed.cursor`` is what ``since`` takes next time: after the iteration it starts the next
+    run; during it, after each page of :meth:`pages` (or each record), it continues this run
+    where it stands. Persist it with what you stored from the page.
+    """
+
+    def __init__(
+        self,
+        since: str | dt.datetime | None,
+        *,
+        server_now: Callable[[], Awaitable[dt.datetime]],
+        list_window: ListWindow[M],
+        overlap: dt.timedelta = DEFAULT_OVERLAP,
+    ) -> None:
+        if overlap < dt.timedelta(0):
+            raise ValueError("overlap must be >= 0")
+        self._start = _Cursor.parse(since)
+        self._server_now = server_now
+        self._list_window = list_window
+        self._overlap_us = overlap // dt.timedelta(microseconds=1)
+        self._cursor = self._start
+        self._paginator: Paginator[M] | None = None
+
+    @property
+    def cursor(self) -> str:
+        paginator = self._paginator
+        if paginator is not None and self._cursor.until is not None:
+            return _Cursor(self._cursor.since, self._cursor.until, paginator.position).encode()
+        return self._cursor.encode()
+
+    def __aiter__(self) -> AsyncIterator[M]:
+        return self._items()
+
+    async def _items(self) -> AsyncGenerator[M, None]:
+        async with contextlib.aclosing(self._run()) as paginator_items:
+            async for item in paginator_items:
+                yield item
+
+    async def _run(self) -> AsyncGenerator[M, None]:
+        start = self._start
+        until = start.until
+        if until is None:
+            # The server's clock, to the second: the run's fixed upper bound.
+            now = await self._server_now()
+            until = us_of(now.replace(microsecond=0))
+        self._cursor = _Cursor(start.since, until, start.position)
+        since = start.since
+        lower = None if since is None else us_to_iso(since - self._overlap_us)
+        paginator = self._list_window(lower, us_to_iso(until), start.position)
+        self._paginator = paginator
+        async for item in paginator:
+            yield item
+        self._paginator = None
+        self._cursor = _Cursor(until)
