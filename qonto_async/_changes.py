@@ -115,11 +115,17 @@ class ChangeFeed(Generic[M]):
         return self._items()
 
     async def _items(self) -> AsyncGenerator[M, None]:
-        async with contextlib.aclosing(self._run()) as paginator_items:
-            async for item in paginator_items:
-                yield item
+        async with contextlib.aclosing(self._run()) as pages:
+            async for page in pages:
+                for item in page:
+                    yield item
 
-    async def _run(self) -> AsyncGenerator[M, None]:
+    def pages(self) -> AsyncGenerator[list[M], None]:
+        """The records page by page: ``cursor`` after a page covers it, so storing a page
+        and the cursor together (one transaction) makes a consumer resumable at any point."""
+        return self._run()
+
+    async def _run(self) -> AsyncGenerator[list[M], None]:
         start = self._start
         until = start.until
         if until is None:
@@ -131,7 +137,8 @@ class ChangeFeed(Generic[M]):
         lower = None if since is None else us_to_iso(since - self._overlap_us)
         paginator = self._list_window(lower, us_to_iso(until), start.position)
         self._paginator = paginator
-        async for item in paginator:
-            yield item
+        async with contextlib.aclosing(paginator.pages()) as pages:
+            async for page in pages:
+                yield page.items
         self._paginator = None
         self._cursor = _Cursor(until)

@@ -10,6 +10,7 @@ import click
 from .._version import __version__
 from .export import export
 from .get import get
+from .sync import sync
 
 __all__ = ["cli", "run"]
 
@@ -40,6 +41,7 @@ def cli(verbose: int) -> None:
 
 cli.add_command(export)
 cli.add_command(get)
+cli.add_command(sync)
 
 
 def run(argv: list[str] | None = None) -> None:
