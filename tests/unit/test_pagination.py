@@ -40,7 +40,7 @@ class PagedApi:
     async def __call__(self, url: Any, **kwargs: Any) -> CallbackResult:
         query = dict(kwargs.get("params") or [])
         self.queries.append(query)
-        page, per_page = int(query["page"]), int(query["per_page"])
+        page, _per_page = int(query["page"]), int(query["per_page"])
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -32,7 +32,8 @@ def runaway_app(
             "per_page": 100,
         }
         return web.Response(
-            text=json.dumps({"supplier_invoices": [], "meta": meta}), content_type="application/json"
+            text=json.dumps({"supplier_invoices": [], "meta": meta}),
+            content_type="application/json",
         )
 
     app = web.Application()
@@ -48,7 +49,9 @@ async def test_empty_pages_that_keep_a_next_page_end_in_a_typed_error(prefetch: 
         QontoClient(login="l", secret_key="s", base_url=base_url) as qonto,
     ):
         with pytest.raises(APIResponseValidationError) as caught:
-            await qonto.supplier_invoices.list(status="paid", prefetch=prefetch, sort_by=BY_AMOUNT).all()
+            await qonto.supplier_invoices.list(
+                status="paid", prefetch=prefetch, sort_by=BY_AMOUNT
+            ).all()
     error = caught.value
     assert "page 1 is empty but meta.next_page is 2" in error.where
     assert error.method == "GET"
@@ -93,7 +96,9 @@ async def test_an_empty_page_in_the_middle_stops_the_listing() -> None:
         seen: list[str] = []
 
         async def consume() -> None:
-            async for invoice in qonto.supplier_invoices.list(per_page=1, prefetch=4, sort_by=BY_AMOUNT):
+            async for invoice in qonto.supplier_invoices.list(
+                per_page=1, prefetch=4, sort_by=BY_AMOUNT
+            ):
                 seen.append(invoice.id)
 
         with pytest.raises(APIResponseValidationError, match="page 2 is empty") as caught:
