@@ -105,6 +105,12 @@ class ChangeFeed(Generic[M]):
         self._paginator: Paginator[M] | None = None
 
     @property
+    def resumed(self) -> bool:
+        """Whether ``since`` was a cursor taken in the middle of a run: the feed finishes that
+        run's window (changes made after it started come with the next feed)."""
+        return self._start.until is not None
+
+    @property
     def cursor(self) -> str:
         paginator = self._paginator
         if paginator is not None and self._cursor.until is not None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ..errors import APIResponseValidationError
+from ..errors import APIResponseValidationError, PermissionDeniedError
 from ..models.attachment import Attachment, decode_attachment
 from ._base import Resource, quote_id
 
@@ -19,8 +19,18 @@ class AttachmentsResource(Resource):
         )
 
     async def download(self, id: str) -> bytes:
-        """The attachment's content, fetched from a fresh signed link without credentials."""
+        """The attachment's content, fetched from a fresh signed link without credentials.
+
+        A link refused with 403 (it expired: links last 30 minutes, and a long rate-limit
+        wait can outlast one) is signed afresh once before the error is raised.
+        """
         attachment = await self.get(id)
+        try:
+            return await self._fetch_file(id, attachment)
+        except PermissionDeniedError:
+            return await self._fetch_file(id, await self.get(id))
+
+    async def _fetch_file(self, id: str, attachment: Attachment) -> bytes:
         if not attachment.url:
             raise APIResponseValidationError(
                 status=200,

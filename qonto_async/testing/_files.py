@@ -42,11 +42,14 @@ class FileServer:
         rng: random.Random,
         base_url: Callable[[], str],
         upload_envelope: str,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._dataset = dataset
         self._stats = stats
         self._rng = rng
         self._base_url = base_url
+        self._clock = clock  # signed links are dated and expire by the fake's clock
+        self.expired_links_to_issue = 0
         self._envelope = upload_envelope
         self._idempotent_uploads: dict[str, str] = {}
 
@@ -155,7 +158,11 @@ class FileServer:
     # -- signed file URLs --------------------------------------------------------------------
 
     def signed_url(self, kind: str, file_id: str, filename: str) -> str:
-        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        signed_at = self._clock()
+        if self.expired_links_to_issue > 0:
+            self.expired_links_to_issue -= 1
+            signed_at -= 2 * SIGNED_URL_TTL
+        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(signed_at))
         signature = self._dataset.sign(f"{kind}/{file_id}:{amz_date}:{SIGNED_URL_TTL}")
         return (
             f"{self._base_url()}/files/{kind}/{quote(file_id, safe='')}/{quote(filename, safe='')}"
@@ -191,7 +198,7 @@ class FileServer:
                 "The request signature we calculated does not match the signature you provided.",
             )
         signed_at = dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
-        if signed_at.timestamp() + int(expires) < time.time():
+        if signed_at.timestamp() + int(expires) < self._clock():
             return s3_error(403, "AccessDenied", "Request has expired")
         if hdrs.AUTHORIZATION in request.headers:
             # S3 refuses a presigned URL that also carries an Authorization header.

@@ -85,6 +85,8 @@ class FakeQonto:
         options = options or FakeOptions()
         self.options = options
         self.seed = seed
+        self.clock: Callable[[], float] = time.time
+        """The fake's clock (epoch seconds): record timestamps, ``Date``, signed links."""
         self.dataset = Dataset(
             seed=seed,
             clients=clients,
@@ -130,9 +132,9 @@ class FakeQonto:
             rng=random.Random(f"{seed}:runtime"),
             base_url=lambda: self.base_url,
             upload_envelope=options.upload_envelope,
+            clock=lambda: self.clock(),
         )
         self._mutations = Mutations(self.dataset)
-        self.clock: Callable[[], float] = time.time
         self._churn: ChurnState | None = None
         self._runner: web.AppRunner | None = None
         self.app = self._make_app()
@@ -220,6 +222,11 @@ class FakeQonto:
             raise TypeError("pass a Faults or keyword options, not both")
         self.faults = Faults(**options) if options else faults
         return self.faults
+
+    def issue_expired_links(self, count: int = 1) -> None:
+        """Make the next ``count`` signed file links expired already, as a link is when it
+        is used more than 30 minutes after it was issued (storage answers 403)."""
+        self._files.expired_links_to_issue = count
 
     def expire_access_tokens(self) -> None:
         """Make every issued access token expired (the next bearer call gets a 401)."""

@@ -129,3 +129,21 @@ def kill_and_resume(fake: FakeQonto, tmp_path: Path, seed: int) -> None:
     finally:
         fake.latency = 0.0
     assert_ledger_matches(fake, db)
+
+
+def test_an_expired_signed_link_is_signed_again(fake: FakeQonto, tmp_path: Path) -> None:
+    fake.issue_expired_links(1)  # storage answers 403 to the first link: it expired
+    folder = tmp_path / "files"
+    result = sync(
+        fake,
+        "--db",
+        str(tmp_path / "l.sqlite"),
+        "--resources",
+        "supplier-invoices",
+        "--attachments",
+        str(folder),
+    )
+    assert result.exit_code == 0, result.output
+    assert len(list((folder / "supplier_invoices").iterdir())) == 90
+    refused = [d for d in fake.stats.downloads if d.status == 403]
+    assert len(refused) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import time
 
 import pytest
 
@@ -145,3 +146,37 @@ async def test_a_record_updated_mid_run_is_seen_this_run_or_the_next() -> None:
     assert len(this_run) == len(set(this_run))
     assert updated
     assert updated <= set(this_run) | set(next_run)
+
+
+async def test_an_explicit_sort_sees_a_delete_hidden_by_an_insert() -> None:
+    # One delete behind the reader and one insert ahead: total_count never moves.
+    async with FakeQonto(clients=60, rate_limit=None) as fake, connect(fake) as qonto:
+        by_name = [c.id for c in await qonto.clients.list(sort_by="name:asc", per_page=10).all()]
+        ids: list[str] = []
+        async for page in qonto.clients.list(sort_by="name:asc", per_page=10, prefetch=1).pages():
+            if not ids:
+                fake.delete("clients", page.items[0].id)
+                fake.create("clients", kind="company", name="Zzz Last Company")
+                # Time goes on: the next pass starts after these changes, not beside them.
+                fake.clock = lambda: time.time() + 10
+            ids += [c.id for c in page.items]
+    assert len(ids) == len(set(ids))
+    assert set(by_name) <= set(ids)
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_churn_and_faults_together(seed: int) -> None:
+    async with FakeQonto(seed=seed, supplier_invoices=300, rate_limit=None) as fake:
+        fake.set_faults(error_rate=0.1, error_retry_after=0, drop_rate=0.03, truncate_rate=0.03)
+        async with connect(fake) as qonto:
+            before = set(fake.ids("supplier_invoices"))
+            fake.churn = Churn(
+                seed=seed, creates=0.2, deletes=0.2, resources=("supplier_invoices",)
+            )
+            items = await qonto.supplier_invoices.list(per_page=15, prefetch=4).all()
+            fake.churn = None
+    deleted = {rid for action, _, rid in fake.stats.changes if action == "deleted"}
+    ids = [item.id for item in items]
+    assert len(ids) == len(set(ids))
+    assert (before - deleted) - set(ids) == set()
+    assert fake.stats.faults_injected > 0

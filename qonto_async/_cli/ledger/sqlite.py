@@ -185,20 +185,29 @@ class Ledger:
             "seen_run = COALESCE(excluded.seen_run, seen_run)"
         )
         counts = PageCounts()
+        rows = [
+            (record.id, *[get(record) for _, get in columns], _encode(record).decode(), None, mark)
+            for record in records
+        ]
         with self._transaction():
-            for record in records:
-                raw = _encode(record).decode()
-                old = self._db.execute(
-                    f"SELECT raw, deleted_at FROM {resource} WHERE id = ?", (record.id,)
-                ).fetchone()
-                if old is None:
-                    counts.new += 1
-                elif old[0] != raw or old[1] is not None:
-                    counts.updated += 1
-                else:
-                    counts.unchanged += 1
-                values = [get(record) for _, get in columns]
-                self._db.execute(sql, (record.id, *values, raw, None, mark))
+            if rows:
+                marks = ", ".join("?" for _ in rows)
+                before = {
+                    row[0]: (row[1], row[2])
+                    for row in self._db.execute(
+                        f"SELECT id, raw, deleted_at FROM {resource} WHERE id IN ({marks})",
+                        [row[0] for row in rows],
+                    )
+                }
+                for row in rows:
+                    old = before.get(row[0])
+                    if old is None:
+                        counts.new += 1
+                    elif old[0] != row[-3] or old[1] is not None:
+                        counts.updated += 1
+                    else:
+                        counts.unchanged += 1
+                self._db.executemany(sql, rows)
             self._db.execute(
                 "INSERT INTO cursors (resource, cursor) VALUES (?, ?) "
                 "ON CONFLICT (resource) DO UPDATE SET cursor = excluded.cursor",
