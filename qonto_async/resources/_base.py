@@ -13,7 +13,7 @@ from urllib.parse import quote
 from yarl import URL
 
 from .._answers import public_url
-from .._changes import ChangeFeed
+from .._changes import DEFAULT_OVERLAP, ChangeFeed
 from .._page import Page
 from .._pagination import KeysetOrder, Paginator, ProgressCallback
 from .._transport import QueryParams, Transport
@@ -22,7 +22,7 @@ from ..models import Meta
 from ._params import Moment, add_moments, instant_us
 from ._streaming import stream_in_order
 
-__all__ = ["ReadableResource", "Resource", "quote_id", "run_workers"]
+__all__ = ["ListableResource", "ReadableResource", "Resource", "quote_id", "run_workers"]
 
 M = TypeVar("M")
 
@@ -226,12 +226,40 @@ class ReadableResource(Resource, Generic[M]):
             verify=keyset is None,
         )
 
-    def _changes(
+
+class ListableResource(ReadableResource[M]):
+    """A collection with a list endpoint keyed on ``created_at`` and ``updated_at``: it gets
+    :meth:`changes`. A subclass defines ``list`` taking ``updated_at_from``/``updated_at_to``
+    and ``start``; ``_change_filters`` are what ``changes()`` adds to it."""
+
+    _change_filters: ClassVar[dict[str, Any]] = {}
+    list: Callable[..., Paginator[M]]
+
+    def changes(
         self,
-        since: str | dt.datetime | None,
-        overlap: dt.timedelta,
-        list_window: Callable[[str | None, str, str | None], Paginator[M]],
+        since: str | dt.datetime | None = None,
+        *,
+        overlap: dt.timedelta = DEFAULT_OVERLAP,
+        per_page: int = 100,
+        prefetch: int = 4,
     ) -> ChangeFeed[M]:
+        """Every record created or updated after ``since`` (a ``.cursor`` from an earlier
+        feed, an aware datetime, or None for all), each once per run; ``feed.cursor``
+        continues from where the feed stands. ``overlap`` is how far before the previous
+        run's end the next one looks again. See the README's "Keeping a ledger in sync"."""
+        lister: Callable[..., Paginator[M]] = self.list
+        extra = self._change_filters
+
+        def list_window(lower: str | None, upper: str, start: str | None) -> Paginator[M]:
+            return lister(
+                updated_at_from=lower,
+                updated_at_to=upper,
+                per_page=per_page,
+                prefetch=prefetch,
+                start=start,
+                **extra,
+            )
+
         path, decode_page, transport = self._path, self._decode_page, self._transport
 
         async def server_now() -> dt.datetime:

@@ -1,18 +1,15 @@
 from __future__ import annotations
 
-import datetime as dt
-
-from .._changes import DEFAULT_OVERLAP, ChangeFeed
 from .._pagination import Paginator, ProgressCallback
 from .._transport import Transport
 from ..models.client import CLIENT_SORT_FIELDS, Client, decode_client, decode_client_list
-from ._base import ReadableResource
+from ._base import ListableResource
 from ._params import Moment, Query, add, add_moments, sort_key
 
 __all__ = ["ClientsResource"]
 
 
-class ClientsResource(ReadableResource[Client]):
+class ClientsResource(ListableResource[Client]):
     """``/v2/clients`` (scope ``client.read``)."""
 
     _path = "/v2/clients"
@@ -64,26 +61,3 @@ class ClientsResource(ReadableResource[Client]):
             limit=limit,
             start=start,
         )
-
-    def changes(
-        self,
-        since: str | dt.datetime | None = None,
-        *,
-        overlap: dt.timedelta = DEFAULT_OVERLAP,
-        per_page: int = 100,
-        prefetch: int = 4,
-    ) -> ChangeFeed[Client]:
-        """Every client created or updated after ``since`` (a ``.cursor`` from an earlier
-        feed, an aware datetime, or None for all), each once; ``feed.cursor`` continues
-        from where the feed stands. See the README's "Keeping a ledger in sync"."""
-
-        def list_window(lower: str | None, upper: str, start: str | None) -> Paginator[Client]:
-            return self.list(
-                updated_at_from=lower,
-                updated_at_to=upper,
-                per_page=per_page,
-                prefetch=prefetch,
-                start=start,
-            )
-
-        return self._changes(since, overlap, list_window)

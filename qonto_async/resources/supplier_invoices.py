@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
-from .._changes import DEFAULT_OVERLAP, ChangeFeed
 from .._pagination import Paginator, ProgressCallback
 from .._transport import Transport
 from ..models.supplier_invoice import (
@@ -12,7 +10,7 @@ from ..models.supplier_invoice import (
     decode_supplier_invoice,
     decode_supplier_invoice_list,
 )
-from ._base import ReadableResource
+from ._base import ListableResource
 from ._params import Moment, Query, add, add_moments, flag, sort_key, statuses
 
 __all__ = ["SupplierInvoicesResource"]
@@ -20,7 +18,7 @@ __all__ = ["SupplierInvoicesResource"]
 DUE_DATE_FILTERS = frozenset({"past_and_today", "future", "missing_date"})
 
 
-class SupplierInvoicesResource(ReadableResource[SupplierInvoice]):
+class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
     """``/v2/supplier_invoices`` (scope ``supplier_invoice.read``)."""
 
     _path = "/v2/supplier_invoices"
@@ -89,28 +87,3 @@ class SupplierInvoicesResource(ReadableResource[SupplierInvoice]):
             limit=limit,
             start=start,
         )
-
-    def changes(
-        self,
-        since: str | dt.datetime | None = None,
-        *,
-        overlap: dt.timedelta = DEFAULT_OVERLAP,
-        per_page: int = 100,
-        prefetch: int = 4,
-    ) -> ChangeFeed[SupplierInvoice]:
-        """Every supplierinvoice created or updated after ``since`` (a ``.cursor`` from an earlier
-        feed, an aware datetime, or None for all), each once; ``feed.cursor`` continues
-        from where the feed stands. See the README's "Keeping a ledger in sync"."""
-
-        def list_window(
-            lower: str | None, upper: str, start: str | None
-        ) -> Paginator[SupplierInvoice]:
-            return self.list(
-                updated_at_from=lower,
-                updated_at_to=upper,
-                per_page=per_page,
-                prefetch=prefetch,
-                start=start,
-            )
-
-        return self._changes(since, overlap, list_window)
