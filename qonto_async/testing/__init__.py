@@ -14,6 +14,7 @@ async with FakeQonto(seed=0, client_invoices=500) as fake:
 Standalone: ``python -m qonto_async.testing --port 8080``.
 """
 
+from ._churn import Churn
 from ._clock import VirtualClock
 from ._data import CLIENT_INVOICE_STATUSES, DEFAULT_NOW, SUPPLIER_INVOICE_STATUSES
 from ._faults import QONTO_RATE_LIMITS, FaultAction, Faults, RateLimit
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_NOW",
     "QONTO_RATE_LIMITS",
     "SUPPLIER_INVOICE_STATUSES",
+    "Churn",
     "Download",
     "FakeOptions",
     "FakeQonto",

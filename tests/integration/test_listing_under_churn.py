@@ -10,8 +10,7 @@ import time
 import pytest
 
 from qonto_async import ListChangedError, QontoClient
-from qonto_async.testing import FakeQonto
-from qonto_async.testing._churn import Churn
+from qonto_async.testing import Churn, FakeQonto
 
 
 def connect(fake: FakeQonto) -> QontoClient:
