@@ -35,14 +35,19 @@ is sent as the end of its second; what that lets in is filtered by the frontier.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
-from ._position import ListState
+from ._offset import OffsetReader
+from ._page import Page
+from ._position import ListState, us_of, us_to_iso
+from ._verified import VerifiedReader
 from .errors import APIResponseValidationError
 
-__all__ = ["Keyed", "KeysetLister", "PageFetch", "us_to_iso"]
+__all__ = ["Keyed", "KeysetLister", "PageFetch"]
 
 
 class Keyed(Protocol):
@@ -57,20 +62,9 @@ T = TypeVar("T", bound=Keyed)
 PageFetch = Callable[[list[tuple[str, str]]], Awaitable[Any]]
 """Fetch one page for these query parameters (added to the listing's filters): a ``Page``."""
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _SECOND = 1_000_000
+logger = logging.getLogger("qonto_async")
 MAX_TIE_REREADS = 3
-
-
-def us_of(moment: dt.datetime) -> int:
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * _SECOND + delta.microseconds
-
-
-def us_to_iso(us: int) -> str:
-    moment = _EPOCH + dt.timedelta(microseconds=us)
-    text = moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
 
 
 class KeysetLister(Generic[T]):
@@ -106,6 +100,9 @@ class KeysetLister(Generic[T]):
         self.state = state
         self._describe = describe
         self.total_count: int | None = None
+        # Ids yielded until a window proves the server applies created_at filters: what the
+        # page-number fallback must not yield again. None once proven.
+        self._early: set[str] | None = set()
 
     # -- keys and queries ---------------------------------------------------------------
 
@@ -152,6 +149,38 @@ class KeysetLister(Generic[T]):
     # -- the walk ------------------------------------------------------------------------
 
     async def pages(self) -> AsyncGenerator[tuple[list[T], Any], None]:
+        try:
+            async with contextlib.aclosing(self._walk()) as walk:
+                async for part in walk:
+                    yield part
+        except _FilterIgnored as ignored:
+            logger.warning(
+                "%s did not apply filter[created_at_from|to]: listing by page number instead, "
+                "checked for changes at the end",
+                ignored.url,
+            )
+            async for part in self._by_page_number():
+                yield part
+
+    async def _by_page_number(self) -> AsyncGenerator[tuple[list[T], Any], None]:
+        """The fallback for a server that ignores ``created_at`` filters: offset pages in the
+        same order, what was already yielded skipped by id, verified at the end."""
+        base = self._window(None, None)
+
+        async def fetch_page(number: int) -> Page[T]:
+            page: Page[T] = await self._fetch(self._page_query(base, self._per_page, number))
+            page.number = number
+            return page
+
+        reader = OffsetReader(
+            fetch_page, per_page=self._per_page, prefetch=self._prefetch, page_url=None
+        )
+        verified = VerifiedReader(reader, self._fetch, describe=self._describe, seen=self._early)
+        async with contextlib.aclosing(verified.pages()) as pages:
+            async for part in pages:
+                yield part
+
+    async def _walk(self) -> AsyncGenerator[tuple[list[T], Any], None]:
         probes: dict[int, asyncio.Task[Any]] = {}
         windows: dict[int, tuple[asyncio.Task[Any], int, int]] = {}
         base = self._window(self.state.key, None)
@@ -303,14 +332,19 @@ class KeysetLister(Generic[T]):
     def _check_inside(
         self, keys: list[int], a: int | None, b: int | None, query: list[tuple[str, str]]
     ) -> None:
-        # Tolerance of one second: a newer end showing whole seconds stands for its second.
-        if keys and (
-            (a is not None and keys[0] < a - _SECOND) or (b is not None and keys[-1] > b + _SECOND)
-        ):
+        """A window's records must lie in it (give or take a second: a newer end showing whole
+        seconds stands for its second). The first window that has records proves the server
+        applies the filter; one that does not, before that, switches to page numbers."""
+        if not keys:
+            return
+        if (a is not None and keys[0] < a - _SECOND) or (b is not None and keys[-1] > b + _SECOND):
+            if self._early is not None:
+                raise _FilterIgnored(self._describe(query))
             raise self._invalid(
                 "records outside the requested created_at window: the filter was not applied",
                 query,
             )
+        self._early = None
 
     async def _read_instant(self, key: int) -> AsyncGenerator[tuple[list[T], Any], None]:
         """Every record at one ``created_at`` by offset; read again if the group changed."""
@@ -343,7 +377,16 @@ class KeysetLister(Generic[T]):
 
     def _accept(self, items: list[T], keys: list[int]) -> list[T]:
         take = self.state.take
-        return [item for item, key in zip(items, keys, strict=True) if take(key, item.id or "")]
+        out = [item for item, key in zip(items, keys, strict=True) if take(key, item.id or "")]
+        if self._early is not None:
+            self._early.update(item.id or "" for item in out)
+        return out
+
+
+class _FilterIgnored(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
 
 
 def _whole(us: int) -> int:

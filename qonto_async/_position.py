@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 
-__all__ = ["ListState"]
+__all__ = ["ListState", "us_of", "us_to_iso"]
 
 _PREFIX = "qlp1."
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def us_of(moment: dt.datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def us_to_iso(us: int) -> str:
+    moment = _EPOCH + dt.timedelta(microseconds=us)
+    text = moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
 
 
 class ListState:

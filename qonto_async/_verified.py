@@ -19,9 +19,9 @@ import datetime as dt
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from ._keyset import us_of, us_to_iso
 from ._offset import OffsetReader
 from ._page import Page
+from ._position import us_of, us_to_iso
 from .errors import ListChangedError
 
 __all__ = ["MAX_READS", "VerifiedReader"]
@@ -40,14 +40,16 @@ class VerifiedReader(Generic[T]):
         fetch: Callable[[list[tuple[str, str]]], Awaitable[Page[T]]],
         *,
         describe: Callable[[list[tuple[str, str]]], str],
+        seen: set[str] | None = None,
     ) -> None:
+        self._seen = seen if seen is not None else set()
         self._reader = reader
         self._fetch = fetch
         self._describe = describe
         self.total_count: int | None = None
 
     async def pages(self) -> AsyncGenerator[tuple[list[T], Any], None]:
-        seen: set[str] = set()
+        seen = self._seen
         why = ""
         for _read in range(MAX_READS):
             totals: set[int | None] = set()

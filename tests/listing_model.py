@@ -1,6 +1,7 @@
 """A tiny model of how Qonto answers a client-invoice list query, for unit tests' servers:
-``total`` invoices, ``inv-00000`` the newest, one second apart; ``created_at`` filters
-(inclusive) and ``sort_by=created_at:asc|desc`` honoured, offset pagination."""
+``total`` invoices, ``inv-00000`` the newest, one second apart and never updated;
+``created_at`` and ``updated_at_from`` filters (inclusive) and ``sort_by=created_at:asc|desc``
+honoured, offset pagination."""
 
 from __future__ import annotations
 
@@ -24,16 +25,24 @@ def invoice(n: int) -> dict[str, Any]:
     }
 
 
-def answer(total: int, query: Mapping[str, str], **meta: Any) -> dict[str, Any]:
-    """The JSON body for ``query`` (``page`` and ``per_page`` required)."""
+def answer(
+    total: int, query: Mapping[str, str], *, created_filters: bool = True, **meta: Any
+) -> dict[str, Any]:
+    """The JSON body for ``query`` (``page`` and ``per_page`` required); with
+    ``created_filters=False`` the ``created_at`` filters are ignored, as Rails ignores
+    parameters it does not know."""
     page, per_page = int(query["page"]), int(query["per_page"])
     numbers = list(range(total))
-    low = query.get("filter[created_at_from]")
-    high = query.get("filter[created_at_to]")
+    low = query.get("filter[created_at_from]") if created_filters else None
+    high = query.get("filter[created_at_to]") if created_filters else None
     if low is not None:
         numbers = [n for n in numbers if created_at(n) >= dt.datetime.fromisoformat(low)]
     if high is not None:
         numbers = [n for n in numbers if created_at(n) <= dt.datetime.fromisoformat(high)]
+    changed_since = query.get("filter[updated_at_from]")  # never updated: updated_at = created_at
+    if changed_since is not None:
+        since = dt.datetime.fromisoformat(changed_since)
+        numbers = [n for n in numbers if created_at(n) >= since]
     if query.get("sort_by") == "created_at:asc":
         numbers.reverse()
     count = len(numbers)

@@ -383,3 +383,23 @@ async def test_real_server_early_break(paged_server: tuple[str, list[int]]) -> N
         ours = [t for t in asyncio.all_tasks() if "fetch" in repr(t.get_coro())]
         assert ours == []
     assert len(served) <= 10
+
+
+async def test_a_server_ignoring_created_at_filters_is_read_by_page_number(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        query = dict(parse_qsl(request.query_string))
+        body = answer(95, query, created_filters=False)
+        return web.Response(text=json.dumps(body), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/v2/client_invoices", handler)
+    async with (
+        serve(app) as base_url,
+        QontoClient(login="l", secret_key="s", base_url=base_url) as qonto,
+    ):
+        for prefetch in (1, 8):
+            ids = [i.id async for i in qonto.client_invoices.list(per_page=10, prefetch=prefetch)]
+            assert ids == [f"inv-{n:05d}" for n in range(95)]
+    assert "did not apply filter[created_at_from|to]" in caplog.text
