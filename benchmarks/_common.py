@@ -87,46 +87,89 @@ def without_item_discounts(invoice: dict[str, Any]) -> dict[str, Any]:
 
 _ID_MARK = "@@BENCH-ID@@"
 _NUM_MARK = "@@BENCH-NUM@@"
+_CREATED_MARK = "@@BENCH-CREATED@@"
+# Invoice i was created NEWEST - i seconds: distinct instants, newest first by index, as
+# Qonto's default order serves them.
+NEWEST = int(dt.datetime(2025, 6, 30, 12, tzinfo=dt.UTC).timestamp())
+
+
+def created_at(i: int) -> str:
+    return dt.datetime.fromtimestamp(NEWEST - i, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _epoch_us(text: str) -> int:
+    delta = dt.datetime.fromisoformat(text) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 class InvoiceTemplate:
-    """Builds compact JSON bytes of distinct invoices (unique `id` and `number`) cheaply."""
+    """Builds compact JSON bytes of distinct invoices (unique `id`, `number` and `created_at`)
+    cheaply."""
 
     def __init__(self, invoice: dict[str, Any]) -> None:
         tpl = dict(invoice)
         tpl["id"] = _ID_MARK
         tpl["number"] = _NUM_MARK
+        tpl["created_at"] = _CREATED_MARK
         raw = compact(tpl)
-        self._before_id, rest = raw.split(_ID_MARK.encode())
-        self._between, self._after = rest.split(_NUM_MARK.encode())
+        self._parts: list[bytes] = []
+        self._slots: list[str] = []
+        marks = {m.encode(): m for m in (_ID_MARK, _NUM_MARK, _CREATED_MARK)}
+        while True:
+            found = [(raw.find(m), m) for m in marks if raw.find(m) >= 0]
+            if not found:
+                self._parts.append(raw)
+                break
+            at, mark = min(found)
+            self._parts.append(raw[:at])
+            self._slots.append(marks[mark])
+            raw = raw[at + len(mark) :]
 
     def item(self, i: int) -> bytes:
-        return b"".join(
-            (
-                self._before_id,
-                invoice_id(i).encode(),
-                self._between,
-                f"INV{i:06d}".encode(),
-                self._after,
-            )
-        )
+        values = {
+            _ID_MARK: invoice_id(i).encode(),
+            _NUM_MARK: f"INV{i:06d}".encode(),
+            _CREATED_MARK: created_at(i).encode(),
+        }
+        out = [self._parts[0]]
+        for slot, part in zip(self._slots, self._parts[1:], strict=True):
+            out += (values[slot], part)
+        return b"".join(out)
 
     def single(self, i: int) -> bytes:
         """`{"client_invoice": {...}}` as served by GET /v2/client_invoices/{id}."""
         return b'{"client_invoice":' + self.item(i) + b"}"
 
-    def page(self, page: int, per_page: int, total: int) -> bytes:
-        """`{"client_invoices": [...], "meta": {...}}` as served by GET /v2/client_invoices."""
-        total_pages = max(1, -(-total // per_page))
-        start = (page - 1) * per_page
-        stop = min(start + per_page, total) if page >= 1 else start
-        items = b",".join(self.item(i) for i in range(start, max(start, stop)))
+    def page(
+        self,
+        page: int,
+        per_page: int,
+        total: int,
+        *,
+        created_from: str | None = None,
+        created_to: str | None = None,
+        ascending: bool = False,
+    ) -> bytes:
+        """`{"client_invoices": [...], "meta": {...}}` as served by GET /v2/client_invoices,
+        honouring Qonto's inclusive `filter[created_at_from|to]` and `sort_by=created_at:*`."""
+        first, last = 0, total - 1  # newest and oldest index in the window
+        if created_to is not None:  # NEWEST - i >= ... <= upper: i >= NEWEST - floor(upper)
+            first = max(first, NEWEST - _epoch_us(created_to) // 1_000_000)
+        if created_from is not None:  # NEWEST - i >= lower: i <= NEWEST - ceil(lower)
+            last = min(last, NEWEST - -(-_epoch_us(created_from) // 1_000_000))
+        indices = range(first, last + 1) if first <= last else range(0)
+        if ascending:
+            indices = indices[::-1]
+        count = len(indices)
+        total_pages = max(1, -(-count // per_page))
+        chunk = indices[(page - 1) * per_page : page * per_page] if page >= 1 else range(0)
+        items = b",".join(self.item(i) for i in chunk)
         meta = {
             "current_page": page,
             "next_page": page + 1 if page < total_pages else None,
             "prev_page": page - 1 if page > 1 else None,
             "total_pages": total_pages,
-            "total_count": total,
+            "total_count": count,
             "per_page": per_page,
         }
         return b'{"client_invoices":[' + items + b'],"meta":' + compact(meta) + b"}"
@@ -286,9 +329,18 @@ class _Router:
             return self.qodev_by_id.get(path[26:], _NOT_FOUND)
         if path == b"/v2/client_invoices":
             q = parse_qs(query.decode())
+            bounds = {k: v[0] for k, v in q.items() if k.startswith("filter[created_at_")}
             page = int((q.get("page") or q.get("current_page") or ["1"])[0])
             per_page = int((q.get("per_page") or ["100"])[0])
-            return _response(b"200 OK", self.template.page(page, per_page, total))
+            body = self.template.page(
+                page,
+                per_page,
+                total,
+                created_from=bounds.get("filter[created_at_from]"),
+                created_to=bounds.get("filter[created_at_to]"),
+                ascending=(q.get("sort_by") or [""])[0] == "created_at:asc",
+            )
+            return _response(b"200 OK", body)
         if path == b"/__stats":
             return _response(b"200 OK", compact({"requests": self.requests}))
         return _NOT_FOUND

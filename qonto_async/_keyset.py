@@ -41,10 +41,8 @@ import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
-from ._offset import OffsetReader
-from ._page import Page
 from ._position import ListState, us_of, us_to_iso
-from ._verified import VerifiedReader
+from ._verified import read_by_page_number
 from .errors import APIResponseValidationError
 
 __all__ = ["Keyed", "KeysetLister", "PageFetch"]
@@ -64,7 +62,6 @@ PageFetch = Callable[[list[tuple[str, str]]], Awaitable[Any]]
 
 _SECOND = 1_000_000
 logger = logging.getLogger("qonto_async")
-MAX_TIE_REREADS = 3
 
 
 class KeysetLister(Generic[T]):
@@ -159,26 +156,18 @@ class KeysetLister(Generic[T]):
                 "checked for changes at the end",
                 ignored.url,
             )
-            async for part in self._by_page_number():
-                yield part
-
-    async def _by_page_number(self) -> AsyncGenerator[tuple[list[T], Any], None]:
-        """The fallback for a server that ignores ``created_at`` filters: offset pages in the
-        same order, what was already yielded skipped by id, verified at the end."""
-        base = self._window(None, None)
-
-        async def fetch_page(number: int) -> Page[T]:
-            page: Page[T] = await self._fetch(self._page_query(base, self._per_page, number))
-            page.number = number
-            return page
-
-        reader = OffsetReader(
-            fetch_page, per_page=self._per_page, prefetch=self._prefetch, page_url=None
-        )
-        verified = VerifiedReader(reader, self._fetch, describe=self._describe, seen=self._early)
-        async with contextlib.aclosing(verified.pages()) as pages:
-            async for part in pages:
-                yield part
+            base = self._window(None, None)
+            pages = read_by_page_number(
+                self._fetch,
+                base,
+                per_page=self._per_page,
+                prefetch=self._prefetch,
+                describe=self._describe,
+                seen=self._early,
+            )
+            async with contextlib.aclosing(pages) as fallback:
+                async for part in fallback:
+                    yield part
 
     async def _walk(self) -> AsyncGenerator[tuple[list[T], Any], None]:
         probes: dict[int, asyncio.Task[Any]] = {}
@@ -297,6 +286,13 @@ class KeysetLister(Generic[T]):
     ) -> AsyncGenerator[tuple[list[T], Any], None]:
         """Keys ``[a, b]`` read whole: one page, then keyset windows while it overflows."""
         while True:
+            if (a is not None and b is not None and a > b) or (
+                b is not None and self.state.covers_before(b, inclusive=True)
+            ):
+                # Empty, or read already (a run of one instant spanning several windows).
+                if task is not None:
+                    task.cancel()
+                return
             if a is not None and not self.state.covers_before(a, inclusive=False):
                 # The window starts beyond the frontier: read the gap first.
                 if task is not None:
@@ -304,6 +300,13 @@ class KeysetLister(Generic[T]):
                     task = None
                 async for part in self._read_window(None, self.state.key, a):
                     yield part
+            if task is None:
+                # Start where the frontier stands: what is behind it was read already.
+                c = self.state.key
+                if c is not None and a is not None:
+                    a = max(a, c + 1 if self.state.closed else c)
+                    if b is not None and a > b:
+                        return
             query = self._window(a, b)
             if task is None:
                 page = await self._fetch(self._page_query(query, self._per_page, 1))
@@ -322,9 +325,11 @@ class KeysetLister(Generic[T]):
                     self.state.close(b)
                 return
             if keys[-1] == keys[0]:
-                # A page of one instant, and more of it: read that instant by offset.
-                async for part in self._read_instant(keys[0]):
-                    yield part
+                # A page of one instant, and more of it: read that instant by offset (unless
+                # it was, through an earlier window).
+                if not self.state.covers_before(keys[0], inclusive=True):
+                    async for part in self._read_instant(keys[0]):
+                        yield part
                 a = (keys[0] if self.state.key is None else self.state.key) + 1
             else:
                 a = keys[-1]
@@ -347,33 +352,33 @@ class KeysetLister(Generic[T]):
         self._early = None
 
     async def _read_instant(self, key: int) -> AsyncGenerator[tuple[list[T], Any], None]:
-        """Every record at one ``created_at`` by offset; read again if the group changed."""
+        """Every record at one ``created_at``, by offset, one page after the other.
+
+        A past instant only loses records (new ones are created now), and a loss lowers
+        ``total_count``. Two pages read one after the other that report one count have no
+        gap between them; when the count dropped by ``d``, up to ``d`` records may have moved
+        onto pages already read, so reading steps back to the page they are on now. Every
+        step back follows a deletion, so the walk ends.
+        """
         query = self._window(key, key)
-        for _attempt in range(MAX_TIE_REREADS + 1):
-            expected: int | None = None
-            number, changed = 1, False
-            while True:
-                page = await self._fetch(self._page_query(query, self._per_page, number))
-                count = page.meta.total_count if page.meta is not None else None
-                if number == 1:
-                    expected = count
-                elif count != expected:
-                    changed = True
-                items: list[T] = page.items
-                yield self._accept(items, [self.key(item) for item in items]), page.meta
-                if not items or page.meta is None or page.meta.next_page is None:
-                    break
+        size = self._per_page
+        number, previous = 1, None
+        while True:
+            page = await self._fetch(self._page_query(query, size, number))
+            items: list[T] = page.items
+            count = page.meta.total_count if page.meta is not None else None
+            yield self._accept(items, [self.key(item) for item in items]), page.meta
+            if previous is not None and count is not None and count < previous:
+                moved_to = (number - 1) * size - (previous - count)
+                number = max(1, moved_to // size + 1)
+            elif not items or page.meta is None or page.meta.next_page is None:
+                break
+            else:
                 number += 1
-            if not changed:
-                # The instant's whole second when shown in whole seconds, walking forwards.
-                whole = not self._desc and key % _SECOND == 0
-                self.state.close(key + _SECOND - 1 if whole else key)
-                return
-        raise self._invalid(
-            f"the records created at {us_to_iso(self._sign * key)} kept changing while they "
-            f"were read ({MAX_TIE_REREADS + 1} attempts)",
-            query,
-        )
+            previous = count
+        # The instant's whole second when shown in whole seconds, walking forwards.
+        whole = not self._desc and key % _SECOND == 0
+        self.state.close(key + _SECOND - 1 if whole else key)
 
     def _accept(self, items: list[T], keys: list[int]) -> list[T]:
         take = self.state.take

@@ -24,7 +24,7 @@ from ._page import Page
 from ._position import us_of, us_to_iso
 from .errors import ListChangedError
 
-__all__ = ["MAX_READS", "VerifiedReader"]
+__all__ = ["MAX_READS", "VerifiedReader", "read_by_page_number"]
 
 T = TypeVar("T")
 MAX_READS = 3
@@ -98,3 +98,27 @@ class VerifiedReader(Generic[T]):
         if totals != {total}:
             return f"total_count changed to {total}"
         return ""
+
+
+def read_by_page_number(
+    fetch: Callable[[list[tuple[str, str]]], Awaitable[Page[T]]],
+    base: list[tuple[str, str]],
+    *,
+    per_page: int,
+    prefetch: int,
+    describe: Callable[[list[tuple[str, str]]], str],
+    seen: set[str] | None,
+) -> AsyncGenerator[tuple[list[T], Any], None]:
+    """Pages ``1..N`` of ``base``, verified; ids in ``seen`` are not yielded (again).
+
+    What a ``created_at`` listing falls back to when the server ignores its time windows.
+    """
+
+    async def fetch_page(number: int) -> Page[T]:
+        query = [*base, ("per_page", str(per_page)), ("page", str(number))]
+        page = await fetch(query)
+        page.number = number
+        return page
+
+    reader = OffsetReader(fetch_page, per_page=per_page, prefetch=prefetch, page_url=None)
+    return VerifiedReader(reader, fetch, describe=describe, seen=seen).pages()

@@ -61,10 +61,11 @@ async def test_a_deleted_record_behind_the_reader_does_not_hide_the_next() -> No
 
 
 async def test_ties_across_pages_and_a_bulk_import_larger_than_a_page() -> None:
-    async with FakeQonto(client_invoices=50, rate_limit=None) as fake, connect(fake) as qonto:
+    # Most invoices share one instant, and churn deletes among them while they are read.
+    async with FakeQonto(client_invoices=8, rate_limit=None) as fake, connect(fake) as qonto:
         instant = dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC)
-        bulk = [fake.create("client_invoices", created_at=instant) for _ in range(45)]
-        fake.churn = Churn(seed=1, deletes=0.2, resources=("client_invoices",))
+        bulk = [fake.create("client_invoices", created_at=instant) for _ in range(60)]
+        fake.churn = Churn(seed=1, deletes=0.3, resources=("client_invoices",))
         before = set(fake.ids("client_invoices"))
         for order in (None, "created_at:asc"):
             items = await qonto.client_invoices.list(per_page=10, sort_by=order).all()
