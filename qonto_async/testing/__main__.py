@@ -8,6 +8,7 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
+from ._churn import Churn
 from ._faults import QONTO_RATE_LIMITS, Faults
 from ._options import FakeOptions
 from ._server import FakeQonto
@@ -29,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--faults", default="", help="e.g. 'error=5%%,throttle=2%%,drop=1%%'")
+    parser.add_argument(
+        "--churn",
+        default="",
+        help="change records between requests, e.g. 'creates=5%%,updates=10%%,deletes=1%%'",
+    )
     parser.add_argument("--staging-token", default=None)
     parser.add_argument(
         "--no-rate-limit", action="store_true", help="disable the 1,000 req / 10 s emulation"
@@ -50,6 +56,8 @@ async def _serve(args: argparse.Namespace) -> None:
         rate_limit=None if args.no_rate_limit else QONTO_RATE_LIMITS,
         options=FakeOptions(staging_token=args.staging_token, host=args.host, port=args.port),
     )
+    if args.churn:
+        fake.churn = Churn.parse(args.churn, seed=args.seed)
     if args.warm:
         fake.warm()
     async with fake:
@@ -74,6 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         Faults.parse(args.faults)
     except (TypeError, ValueError) as exc:
         print(f"error: --faults: {exc}", file=sys.stderr)
+        return 2
+    try:
+        Churn.parse(args.churn)
+    except ValueError as exc:
+        print(f"error: --churn: {exc}", file=sys.stderr)
         return 2
     try:
         with contextlib.suppress(KeyboardInterrupt):

@@ -39,6 +39,30 @@ class Churn:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a probability between 0 and 1, not {value}")
+        unknown = set(self.resources) - {"clients", "client_invoices", "supplier_invoices"}
+        if unknown:
+            raise ValueError(f"churn cannot change {sorted(unknown)}")
+
+    @classmethod
+    def parse(cls, spec: str, *, seed: int = 0) -> Churn:
+        """``"creates=5%,updates=10%,deletes=1%"`` (``0.05`` works too): the command lines'
+        way of saying it."""
+        values: dict[str, float] = {}
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            name, sep, raw = part.partition("=")
+            if not sep or name not in ("creates", "updates", "deletes"):
+                raise ValueError(f"{part!r}: expected creates=, updates= or deletes=")
+            try:
+                number = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+            except ValueError:
+                raise ValueError(f"{part!r}: {raw!r} is not a number or a percentage") from None
+            values[name] = number
+        return cls(
+            seed=seed,
+            creates=values.get("creates", 0.0),
+            updates=values.get("updates", 0.0),
+            deletes=values.get("deletes", 0.0),
+        )
 
 
 class ChurnState:

@@ -1013,3 +1013,45 @@ def test_standalone_server_serves_and_stops_on_ctrl_c() -> None:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_standalone_churn_is_checked_and_parsed() -> None:
+    from qonto_async.testing import Churn
+    from qonto_async.testing.__main__ import main
+
+    assert main(["--churn", "creates=5%,explode=1"]) == 2
+    churn = Churn.parse("creates=5%, updates=0.1,deletes=1%", seed=3)
+    assert (churn.creates, churn.updates, churn.deletes, churn.seed) == (0.05, 0.1, 0.01, 3)
+    with pytest.raises(ValueError, match="probability"):
+        Churn.parse("deletes=150%")
+    with pytest.raises(ValueError, match="cannot change"):
+        Churn(resources=("attachments",))
+
+
+# -- data that changes -----------------------------------------------------------------------
+
+
+async def test_mutations_move_timestamps_and_lists_follow(api: Api) -> None:
+    fake = api.fake
+    fake.clock = lambda: 1_900_000_000.25
+    try:
+        invoice_id = fake.ids("client_invoices")[0]
+        fake.update("client_invoices", invoice_id, status="canceled")
+        created = fake.create("supplier_invoices", created_at="2024-01-01T00:00:00.5+00:00")
+        fake.delete("clients", fake.ids("clients")[1])
+    finally:
+        fake.clock = time.time
+    assert fake.record("client_invoices", invoice_id)["status"] == "canceled"
+    supplier = fake.record("supplier_invoices", created)
+    assert supplier["created_at"] == "2024-01-01T00:00:00.5Z"  # microseconds, as Qonto's
+    assert fake.count("client_invoices", **{"filter[status]": "canceled"}) >= 1
+    since = {"filter[updated_at_from]": "2030-03-17T17:46:40Z"}  # 1_900_000_000
+    assert fake.count("client_invoices", **since) == 1
+    exact = {"filter[created_at_from]": "2024-01-01T00:00:00.5Z"}
+    bounds = {**exact, "filter[created_at_to]": "2024-01-01T00:00:00.5Z"}
+    assert fake.count("supplier_invoices", **bounds) == 1  # inclusive, to the microsecond
+    assert [c[0] for c in fake.stats.changes[-3:]] == ["updated", "created", "deleted"]
+    with pytest.raises(ValueError, match="never changes"):
+        fake.update("clients", fake.ids("clients")[0], created_at="2020-01-01T00:00:00Z")
+    with pytest.raises(KeyError):
+        fake.delete("clients", "no-such-client")
