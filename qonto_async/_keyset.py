@@ -216,11 +216,11 @@ class KeysetLister(Generic[T]):
 
         def fill(_task: object = None) -> None:
             """Start what the walk needs next, in its order: at most ``prefetch`` requests in
-            flight, and about ``prefetch`` pages (probes and the windows between them) ahead
-            of the reader, so memory stays as bounded as with plain offset pages."""
+            flight, and ``prefetch`` probes ahead of the reader (with half as many, windows
+            wait for probes and only half the requests overlap)."""
             if self.total_count is None or closing:
                 return
-            for n in range(current, current + max(2, self._prefetch), 2):
+            for n in range(current, current + 2 * self._prefetch, 2):
                 if in_flight() >= self._prefetch:
                     return
                 if n - 2 >= 1 and n - 2 not in launched:

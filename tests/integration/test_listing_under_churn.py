@@ -173,7 +173,7 @@ async def test_churn_and_faults_together(seed: int) -> None:
             fake.churn = Churn(
                 seed=seed, creates=0.2, deletes=0.2, resources=("supplier_invoices",)
             )
-            items = await qonto.supplier_invoices.list(per_page=15, prefetch=4).all()
+            items = await qonto.supplier_invoices.list(per_page=10, prefetch=4).all()
             fake.churn = None
     deleted = {rid for action, _, rid in fake.stats.changes if action == "deleted"}
     ids = [item.id for item in items]
