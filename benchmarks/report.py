@@ -30,6 +30,8 @@ SUITE: dict[str, list[str]] = {
     "decode": [],
     "bulk_export": [],
     "memory": [],
+    "listing": [],
+    "sync": [],
 }
 
 
@@ -144,6 +146,26 @@ def memory_rows(data: dict[str, Any]) -> list[str]:
     return rows
 
 
+def listing_rows(data: dict[str, Any]) -> list[str]:
+    runs = data["runs"]
+    requests = {mode: results[0]["requests"] for mode, results in runs.items()}
+    return [
+        f"| exactly-once listing of {data['invoices']:,} invoices vs offset pages, time | "
+        f"{_s(data['ratio'], '.3f', 'x')}, {requests['keyset']} vs {requests['offset']} "
+        f"requests | {_cmd(data)} |"
+    ]
+
+
+def sync_rows(data: dict[str, Any]) -> list[str]:
+    first, second = data["initial"], data["incremental"]
+    return [
+        f"| `qonto-async sync`, {data['invoices']:,} invoices, rate limit on: initial, then "
+        f"after {second['changed']:,} changed | {first['seconds']:.2f} s and "
+        f"{first['requests']} requests, then {second['seconds']:.2f} s and "
+        f"{second['requests']} requests | {_cmd(data)} |"
+    ]
+
+
 def table() -> str:
     lines = [
         BEGIN,
@@ -159,6 +181,8 @@ def table() -> str:
         ("decode", decode_rows),
         ("bulk_export", bulk_rows),
         ("memory", memory_rows),
+        ("listing", listing_rows),
+        ("sync", sync_rows),
     ):
         path = RESULTS_DIR / f"{name}.json"
         if path.exists():

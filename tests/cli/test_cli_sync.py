@@ -147,3 +147,20 @@ def test_an_expired_signed_link_is_signed_again(fake: FakeQonto, tmp_path: Path)
     assert len(list((folder / "supplier_invoices").iterdir())) == 90
     refused = [d for d in fake.stats.downloads if d.status == 403]
     assert len(refused) == 1
+
+
+def test_bad_credentials_exit_3_and_the_run_is_recorded(fake: FakeQonto, tmp_path: Path) -> None:
+    db = tmp_path / "l.sqlite"
+    result = CliRunner().invoke(
+        cli, ["sync", "--db", str(db)], env={**env_for(fake), "QONTO_SECRET_KEY": "wrong"}
+    )
+    assert result.exit_code == 3, result.output
+    assert "wrong" not in result.output
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+
+
+def test_unknown_resources_are_a_usage_error(fake: FakeQonto, tmp_path: Path) -> None:
+    result = sync(fake, "--db", str(tmp_path / "l.sqlite"), "--resources", "clients,invoices")
+    assert result.exit_code == 2
+    assert "client-invoices" in result.output
