@@ -220,7 +220,7 @@ class KeysetLister(Generic[T]):
             wait for probes and only half the requests overlap)."""
             if self.total_count is None or closing:
                 return
-            for n in range(current, current + 2 * self._prefetch, 2):
+            for n in range(current, current + 2 * max(2, self._prefetch), 2):
                 if in_flight() >= self._prefetch:
                     return
                 if n - 2 >= 1 and n - 2 not in launched:

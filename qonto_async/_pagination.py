@@ -144,6 +144,7 @@ class Paginator(Generic[T]):
         if left == 0:
             return
         done, number = 0, 0
+        live: ListState | None = None  # the keyset walk's frontier
         source: AsyncGenerator[tuple[list[T], Any], None]
         total: Callable[[], int | None]
         if self._keyset is not None and self._fetch is not None:
@@ -165,7 +166,7 @@ class Paginator(Generic[T]):
             )
             source = lister.pages()
             total = lambda: lister.total_count  # noqa: E731
-            self._before, self._key, self._current = state.copy(), lister.key, []
+            self._key, live = lister.key, state
         else:
             reader = OffsetReader(
                 self._fetch_page,
@@ -184,18 +185,22 @@ class Paginator(Generic[T]):
                 total = lambda: first_total  # noqa: E731
         first_total: int | None = None
         async with contextlib.aclosing(source) as parts:
-            async for items, meta in parts:
+            while True:
+                if live is not None:
+                    # Between two parts the walk's own frontier is exactly what was handed out.
+                    self._before, self._current, self._handed = live.copy(), [], 0
+                try:
+                    items, meta = await anext(parts)
+                except StopAsyncIteration:
+                    return
                 if number == 0 and meta is not None:
                     first_total = meta.total_count
-                if self._before is not None:
-                    # Everything the previous page handed out is behind the frontier now.
-                    self._before = self._replayed()
-                    self._current, self._handed = items, 0
                 if not items:
                     continue
                 if left is not None:
                     items = items[:left]
                     left -= len(items)
+                self._current = items
                 if not per_item:
                     self._handed = len(items)
                 number += 1
