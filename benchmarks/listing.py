@@ -55,7 +55,7 @@ def _fake_main(config: FakeConfig, conn: multiprocessing.connection.Connection) 
     asyncio.run(main())
 
 
-def offset_paginator(client: Any) -> Any:
+def offset_paginator(client: Any, *, prefetch: int = PREFETCH) -> Any:
     """The engine `list()` used before exactly-once listing: pages by number, unverified."""
     from qonto_async._page import Page
     from qonto_async._pagination import Paginator
@@ -68,7 +68,7 @@ def offset_paginator(client: Any) -> Any:
         answer, _ = await transport.get_dated(resource._path, resource._decode_page, params=params)
         return Page(answer.items, answer.meta, 0)
 
-    return Paginator(per_page=PER_PAGE, prefetch=PREFETCH, fetch=fetch)
+    return Paginator(per_page=PER_PAGE, prefetch=prefetch, fetch=fetch)
 
 
 async def one_run(fake: ChildServer, mode: str, expected: int) -> dict[str, Any]:
