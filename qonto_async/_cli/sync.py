@@ -171,19 +171,24 @@ async def _sync_resource(
         # A full re-list (asked for, or the first run): rows it does not see are deleted.
         ledger.begin_full(resource, run_id)
         cursor, full_run = None, run_id
+    caught_up = False
     while True:
         feed = getattr(client, resource).changes(cursor, per_page=per_page, prefetch=prefetch)
         async for records in feed.pages():
             run.counts.add(ledger.write_page(resource, records, feed.cursor, full_run))
             advance(len(records))
         ledger.write_page(resource, [], feed.cursor, full_run)
-        if full_run is not None:
-            run.deleted += ledger.finish_full(resource, full_run)
-            full_run = None
-        if not feed.resumed:
-            return
-        # That finished a run an earlier invocation began; now what changed since it began.
         cursor = feed.cursor
+        if feed.resumed:
+            continue  # that finished a run an earlier invocation began; now what changed since
+        if full_run is not None and not caught_up:
+            # A record updated while everything was listed left that listing's window: read
+            # what changed meanwhile before calling anything unseen deleted.
+            caught_up = True
+            continue
+        break
+    if full_run is not None:
+        run.deleted += ledger.finish_full(resource, full_run)
 
 
 async def _download_attachments(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -16,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from qonto_async._cli.app import cli
-from qonto_async.testing import FakeQonto
+from qonto_async.testing import Churn, FakeQonto
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -164,3 +165,28 @@ def test_unknown_resources_are_a_usage_error(fake: FakeQonto, tmp_path: Path) ->
     result = sync(fake, "--db", str(tmp_path / "l.sqlite"), "--resources", "clients,invoices")
     assert result.exit_code == 2
     assert "client-invoices" in result.output
+
+
+def test_records_updated_during_a_full_run_are_not_called_deleted(
+    fake: FakeQonto, tmp_path: Path
+) -> None:
+    db = tmp_path / "l.sqlite"
+    fake.churn = Churn(seed=4, updates=0.9, resources=("client_invoices",))
+    ticks = itertools.count(time.time(), 1.0)  # every read of the fake's clock is a second on
+    fake.clock = lambda: next(ticks)
+    try:
+        result = sync(fake, "--db", str(db), "--per-page", "10", "--resources", "client-invoices")
+    finally:
+        fake.churn = None
+        fake.clock = time.time
+    assert result.exit_code == 0, result.output
+    assert "0 deleted" in result.output
+    assert_ledger_matches_invoices(fake, db)
+
+
+def assert_ledger_matches_invoices(fake: FakeQonto, db: Path) -> None:
+    live = {
+        rid: fake.record("client_invoices", rid)["status"] for rid in fake.ids("client_invoices")
+    }
+    rows = ledger_rows(db, "client_invoices")
+    assert {rid: status for rid, (status, deleted) in rows.items() if deleted is None} == live
