@@ -172,9 +172,10 @@ class Ledger:
     # -- pages -----------------------------------------------------------------------------
 
     def write_page(
-        self, resource: str, records: Sequence[Any], cursor: str, mark: int | None
+        self, resource: str, records: Sequence[Any], cursor: str | None, mark: int | None
     ) -> PageCounts:
-        """Upsert ``records`` and store ``cursor``, atomically; rows seen get ``mark``."""
+        """Upsert ``records`` and store ``cursor`` (unless None), atomically; rows seen get
+        ``mark``."""
         columns = COLUMNS[resource]
         names = [name for name, _ in columns]
         placeholders = ", ".join("?" for _ in range(len(names) + 4))
@@ -208,15 +209,26 @@ class Ledger:
                     else:
                         counts.unchanged += 1
                 self._db.executemany(sql, rows)
-            self._db.execute(
-                "INSERT INTO cursors (resource, cursor) VALUES (?, ?) "
-                "ON CONFLICT (resource) DO UPDATE SET cursor = excluded.cursor",
-                (resource, cursor),
-            )
+            if cursor is not None:
+                self._db.execute(
+                    "INSERT INTO cursors (resource, cursor) VALUES (?, ?) "
+                    "ON CONFLICT (resource) DO UPDATE SET cursor = excluded.cursor",
+                    (resource, cursor),
+                )
         return counts
 
+    def unseen(self, resource: str, run: int) -> list[str]:
+        """Ids of live rows a full re-list marked ``run`` did not see."""
+        rows = self._db.execute(
+            f"SELECT id FROM {resource} WHERE deleted_at IS NULL "
+            "AND (seen_run IS NULL OR seen_run != ?) ORDER BY id",
+            (run,),
+        ).fetchall()
+        return [row[0] for row in rows]
+
     def finish_full(self, resource: str, run: int) -> int:
-        """Mark rows a completed full re-list did not see as deleted; how many."""
+        """Mark rows a completed full re-list did not see (and Qonto answered 404 for) as
+        deleted; how many."""
         with self._transaction():
             changed = self._db.execute(
                 f"UPDATE {resource} SET deleted_at = ? WHERE deleted_at IS NULL "
