@@ -180,3 +180,26 @@ async def test_churn_and_faults_together(seed: int) -> None:
     assert len(ids) == len(set(ids))
     assert (before - deleted) - set(ids) == set()
     assert fake.stats.faults_injected > 0
+
+
+@pytest.mark.parametrize("prefetch", [1, 8])
+async def test_a_delete_behind_and_an_insert_ahead_keep_total_count_and_lose_nothing(
+    prefetch: int,
+) -> None:
+    # Oldest first, a new record lands at the end: ahead of the reader. By offset, the delete
+    # behind shifts the next record past the reader and total_count never says so.
+    async with FakeQonto(client_invoices=500, rate_limit=None) as fake, connect(fake) as qonto:
+        before = set(fake.ids("client_invoices"))
+        ids: list[str] = []
+        listing = qonto.client_invoices.list(
+            per_page=50, prefetch=prefetch, sort_by="created_at:asc"
+        )
+        async for page in listing.pages():
+            if page.number in (1, 3):
+                fake.delete("client_invoices", page.items[0].id)
+                fake.create("client_invoices")
+            ids += [invoice.id for invoice in page.items]
+        assert fake.count("client_invoices") == 500  # total_count never moved
+    deleted = {rid for action, _, rid in fake.stats.changes if action == "deleted"}
+    assert len(ids) == len(set(ids))
+    assert (before - deleted) - set(ids) == set()
