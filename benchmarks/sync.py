@@ -15,6 +15,7 @@ Run from the repository root:  python -m benchmarks.sync [--quick]
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing.connection
 import os
 import random
@@ -99,7 +100,7 @@ def main() -> None:
         changed = fake.ask("change")
         second = run_sync(fake, db)
         second_stats = fake.ask("stats")
-        with sqlite3.connect(db) as conn:
+        with contextlib.closing(sqlite3.connect(db)) as conn:
             stored = dict(conn.execute("SELECT id, status FROM client_invoices").fetchall())
         reached = sum(stored.get(rid) == status for rid, status in changed.items())
     bound = first_stats["requests"] / SDK_RATE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import random
@@ -42,7 +43,7 @@ def sync(fake: FakeQonto, *args: str) -> Result:
 
 
 def ledger_rows(db: Path, table: str) -> dict[str, tuple[str | None, str | None]]:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         column = "email" if table == "clients" else "status"
         rows = conn.execute(f"SELECT id, {column}, deleted_at FROM {table}").fetchall()
     return {row[0]: (row[1], row[2]) for row in rows}
@@ -157,7 +158,7 @@ def test_bad_credentials_exit_3_and_the_run_is_recorded(fake: FakeQonto, tmp_pat
     )
     assert result.exit_code == 3, result.output
     assert "wrong" not in result.output
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         assert conn.execute("SELECT status FROM runs").fetchall() == [("failed",)]
 
 
@@ -198,7 +199,7 @@ def test_a_full_run_asks_before_calling_a_row_deleted(fake: FakeQonto, tmp_path:
     # cannot see it, yet it exists. And a row for a record Qonto no longer has.
     hidden = fake.ids("client_invoices")[0]
     fake.update("client_invoices", hidden, updated_at="2099-01-01T00:00:00Z")
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         conn.execute("INSERT INTO client_invoices (id, raw) VALUES ('gone', '{}')")
     result = sync(fake, *args, "--full")
     assert "1 deleted" in result.output, result.output  # only the one Qonto answers 404 for
