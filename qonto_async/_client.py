@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Literal, Self
+from typing import Any, Literal, Self, TypeVar, overload
 
 import aiohttp
 from yarl import URL
@@ -19,6 +19,7 @@ from ._auth import (
     TokenRefreshHook,
 )
 from ._ratelimit import RateGate
+from ._request import Params, send
 from ._retry import RetryPolicy
 from ._transport import ClientStats, Transport
 from ._version import __version__
@@ -40,6 +41,9 @@ logger = logging.getLogger("qonto_async")
 # Qonto's second limit (10,000 requests per 10 minutes), with a margin for clocks and for
 # other clients on the same IP address.
 TEN_MINUTE_BUDGET = 9_500
+
+
+T = TypeVar("T")
 
 
 class QontoClient:
@@ -141,6 +145,64 @@ class QontoClient:
     @property
     def base_url(self) -> str:
         return self._base_url
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        cast_to: type[T],
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> T: ...
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        cast_to: None = None,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Any: ...
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        cast_to: Any = None,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Call an endpoint the SDK does not wrap yet, e.g.
+        ``await qonto.request("GET", "/v2/transactions", params={"iban": iban})``.
+
+        The answer is decoded into ``cast_to`` (a msgspec Struct, a ``dict``...) or, without
+        it, into plain JSON values; an empty answer (204) is ``None``. ``json`` is the body
+        (msgspec-encodable: Structs, dicts, ``Decimal``, dates). A write (anything but GET)
+        carries an ``X-Qonto-Idempotency-Key``, generated when not given and the same on every
+        retry, so it is retried like a read and happens once. ``extra_headers`` cannot replace
+        the credentials. Failures are the SDK's typed errors.
+        """
+        return await send(
+            self._transport,
+            method,
+            path,
+            params=params,
+            json=json,
+            cast_to=cast_to,
+            idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+        )
 
     @property
     def stats(self) -> ClientStats:

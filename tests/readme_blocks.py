@@ -29,6 +29,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import msgspec
+
 from qonto_async import *  # noqa: F403
 from qonto_async.testing import *  # noqa: F403
 

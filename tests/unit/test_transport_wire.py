@@ -4,9 +4,13 @@ seam that writes will use (JSON bodies, extra headers, idempotency keys)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from typing import Any
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
 
+import msgspec
 import pytest
 from aiohttp import web
 from conftest import raw_server, serve
@@ -16,10 +20,6 @@ from qonto_async import (
     InternalServerError,
     QontoClient,
 )
-from qonto_async._auth import StaticAuth
-from qonto_async._ratelimit import RateGate
-from qonto_async._retry import RetryPolicy
-from qonto_async._transport import Transport
 from qonto_async.testing import FakeQonto, VirtualClock
 
 
@@ -102,45 +102,33 @@ class Recorder:
         return web.json_response({"ok": True}, status=status)
 
 
-def transport(base_url: str) -> Transport:
-    return Transport(
-        base_url=base_url,
-        auth=StaticAuth.api_key("acme", "sk"),
-        staging_token=None,
-        timeout=5,
-        retry=RetryPolicy(max_retries=2, backoff_base=0.0),
-        max_concurrency=4,
-        gate=RateGate(None),
-        session=None,
-        user_agent="test",
-    )
-
-
-def decode(body: bytes) -> Any:
-    return json.loads(body)
+@contextlib.asynccontextmanager
+async def client_of(recorder: Recorder) -> AsyncIterator[QontoClient]:
+    """A client whose retries wait no time, against a server recording every request."""
+    app = web.Application()
+    app.router.add_post("/v2/clients", recorder.handle)
+    async with (
+        serve(app) as base_url,
+        QontoClient(login="acme", secret_key="sk", base_url=base_url, max_retries=2) as qonto,
+    ):
+        VirtualClock().install(qonto)
+        yield qonto
 
 
 async def test_json_body_and_extra_headers_are_sent() -> None:
     recorder = Recorder([])
-    app = web.Application()
-    app.router.add_post("/v2/clients", recorder.handle)
-    async with serve(app) as base_url:
-        sender = transport(base_url)
-        try:
-            answer = await sender.request(
-                "POST",
-                "/v2/clients",
-                decode,
-                json={"name": "ACME", "amount": "12.50"},
-                headers={"X-Request-Source": "shop", "Authorization": "forged"},
-                idempotency_key="key-1",
-            )
-        finally:
-            await sender.aclose()
+    async with client_of(recorder) as qonto:
+        answer = await qonto.request(
+            "POST",
+            "/v2/clients",
+            json={"name": "ACME", "amount": Decimal("12.50")},
+            extra_headers={"X-Request-Source": "shop", "Authorization": "forged"},
+            idempotency_key="key-1",
+        )
     assert answer == {"ok": True}
     method, headers, body = recorder.seen[0]
     assert method == "POST"
-    assert json.loads(body) == {"name": "ACME", "amount": "12.50"}
+    assert json.loads(body) == {"name": "ACME", "amount": "12.50"}  # a Decimal, never a float
     assert headers["Content-Type"] == "application/json"
     assert headers["X-Request-Source"] == "shop"
     assert headers["X-Qonto-Idempotency-Key"] == "key-1"
@@ -149,32 +137,47 @@ async def test_json_body_and_extra_headers_are_sent() -> None:
 
 async def test_a_write_with_a_key_is_retried_with_the_same_key_and_body() -> None:
     recorder = Recorder([503, 502])
-    app = web.Application()
-    app.router.add_post("/v2/clients", recorder.handle)
-    async with serve(app) as base_url:
-        sender = transport(base_url)
-        try:
-            await sender.request(
-                "POST", "/v2/clients", decode, json={"name": "ACME"}, idempotency_key="key-2"
-            )
-        finally:
-            await sender.aclose()
+    async with client_of(recorder) as qonto:
+        await qonto.request("POST", "/v2/clients", json={"name": "ACME"}, idempotency_key="key-2")
     assert len(recorder.seen) == 3
     assert {h["X-Qonto-Idempotency-Key"] for _, h, _ in recorder.seen} == {"key-2"}
     assert {b for _, _, b in recorder.seen} == {b'{"name":"ACME"}'}
 
 
-async def test_a_write_without_a_key_is_never_sent_twice() -> None:
+async def test_a_write_without_a_key_gets_one_kept_for_its_retries() -> None:
     recorder = Recorder([503])
+    async with client_of(recorder) as qonto:
+        await qonto.request("POST", "/v2/clients", json={"name": "ACME"})
+        await qonto.request("POST", "/v2/clients", json={"name": "ACME"})
+    keys = [h["X-Qonto-Idempotency-Key"] for _, h, _ in recorder.seen]
+    assert len(keys) == 3
+    assert keys[0] == keys[1] != keys[2]  # one per call, the same on its retry
+    assert str(uuid.UUID(keys[0])) == keys[0]
+
+
+async def test_request_decodes_into_a_type_and_an_empty_answer_is_none() -> None:
+    class Created(msgspec.Struct):
+        ok: bool
+
+    recorder = Recorder([])
+    async with client_of(recorder) as qonto:
+        assert await qonto.request("POST", "/v2/clients", json={}, cast_to=Created) == Created(
+            ok=True
+        )
+        with pytest.raises(ValueError, match="/v2/"):
+            await qonto.request("GET", "clients")
+        with pytest.raises(ValueError, match="params="):
+            await qonto.request("GET", "/v2/clients?page=2")
+        with pytest.raises(ValueError, match="method"):
+            await qonto.request("FETCH", "/v2/clients")
+
+    async def no_content(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
     app = web.Application()
-    app.router.add_post("/v2/clients", recorder.handle)
-    async with serve(app) as base_url:
-        sender = transport(base_url)
-        try:
-            with pytest.raises(InternalServerError) as caught:
-                await sender.request("POST", "/v2/clients", decode, json={"name": "ACME"})
-        finally:
-            await sender.aclose()
-    assert len(recorder.seen) == 1
-    assert caught.value.attempts == 1
-    assert "X-Qonto-Idempotency-Key" not in recorder.seen[0][1]
+    app.router.add_delete("/v2/clients/{id}", no_content)
+    async with (
+        serve(app) as base_url,
+        QontoClient(login="l", secret_key="s", base_url=base_url) as qonto,
+    ):
+        assert await qonto.request("DELETE", "/v2/clients/c 1") is None
