@@ -16,6 +16,7 @@ __all__ = ["Params", "send"]
 
 Params = Mapping[str, str | int | float | bool] | Sequence[tuple[str, str]]
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_JSON: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 
 
 @functools.cache
@@ -57,7 +58,7 @@ def send(
         )
     if verb != "GET" and idempotency_key is None:
         idempotency_key = str(uuid.uuid4())
-    decode = _decoder(cast_to) if cast_to is not None else msgspec.json.Decoder()
+    decode = _decoder(cast_to) if cast_to is not None else _JSON
 
     def decoded(body: bytes) -> Any:
         return decode.decode(body) if body.strip() else None  # 204, or an empty 200
