@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
@@ -99,11 +100,28 @@ class QontoClient:
             session=session,
             user_agent=f"qonto-async/{__version__} aiohttp/{aiohttp.__version__}",
         )
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.clients = ClientsResource(self._transport)
         self.client_invoices = ClientInvoicesResource(self._transport)
         self.supplier_invoices = SupplierInvoicesResource(self._transport)
         self.client_invoice_uploads = ClientInvoiceUploadsResource(self._transport)
         self.attachments = AttachmentsResource(self._transport)
+
+    def with_options(
+        self, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> QontoClient:
+        """This client with another ``timeout`` or ``max_retries`` for the calls made through
+        it, e.g. ``await qonto.with_options(timeout=5, max_retries=0).clients.get(id)`` in a
+        request handler that must answer fast. It shares the connection pool, the rate
+        limiter, the concurrency cap, the credentials and :attr:`stats`; closing it closes
+        nothing (close the client it came from).
+        """
+        clone = copy.copy(self)
+        clone._transport = self._transport.derive(timeout=timeout, max_retries=max_retries)
+        clone._bind_resources()
+        return clone
 
     def _resolve_auth(
         self,

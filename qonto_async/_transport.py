@@ -13,6 +13,8 @@ the request headers) are not chained to them.
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -141,6 +143,7 @@ class Transport:
         )
         self._plain_headers: Mapping[str, str] = {"User-Agent": user_agent}
         self.retrier = Retrier(retry, sleep=asyncio.sleep, on_retry=self._on_retry)
+        self._derived = False
         gate.on_long_wait = self._on_long_wait
 
     @property
@@ -148,7 +151,23 @@ class Transport:
         return self._sessions.closed
 
     async def aclose(self) -> None:
-        await self._sessions.aclose()
+        if not self._derived:
+            await self._sessions.aclose()
+
+    def derive(self, *, timeout: float | None, max_retries: int | None) -> Transport:
+        """This transport with another timeout or retry budget, sharing everything else: the
+        session, the concurrency slots, the rate gate, the credentials and the stats. Closing
+        it closes nothing; the transport it came from owns the session."""
+        clone = copy.copy(self)
+        clone._derived = True
+        if timeout is not None:
+            if timeout <= 0:
+                raise ValueError("timeout must be positive")
+            clone._timeout = aiohttp.ClientTimeout(total=timeout)
+        if max_retries is not None:
+            policy = dataclasses.replace(self.retrier.policy, max_retries=max_retries)
+            clone.retrier = Retrier(policy, sleep=self.retrier.sleep, on_retry=clone._on_retry)
+        return clone
 
     # -- requests ----------------------------------------------------------------------
 
