@@ -65,8 +65,10 @@ def offset_paginator(client: Any, *, prefetch: int = PREFETCH) -> Any:
 
     async def fetch(query: list[tuple[str, str]]) -> Page[Any]:
         params = [("sort_by", "created_at:desc"), *query]
-        answer, _ = await transport.get_dated(resource._path, resource._decode_page, params=params)
-        return Page(answer.items, answer.meta, 0)
+        decoded, _ = await transport.request_with_answer(
+            "GET", resource._path, resource._decode_page, params=params
+        )
+        return Page(decoded.items, decoded.meta, 0)
 
     return Paginator(per_page=PER_PAGE, prefetch=prefetch, fetch=fetch)
 

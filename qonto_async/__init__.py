@@ -13,6 +13,7 @@ from ._client import PRODUCTION_URL, SANDBOX_URL, QontoClient
 from ._logs import setup_logging
 from ._page import Page
 from ._pagination import Paginator, ProgressCallback
+from ._raw import RawResponse
 from ._transport import ClientStats
 from ._version import __version__
 from .errors import (
@@ -105,6 +106,7 @@ __all__ = [
     "QontoClient",
     "QontoError",
     "RateLimitError",
+    "RawResponse",
     "RelatedInvoice",
     "RequestTransfer",
     "SuggestedTransaction",

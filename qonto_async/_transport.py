@@ -64,8 +64,8 @@ class _Call:
     __slots__ = (
         "authenticated",
         "body",
-        "dated",
         "headers",
+        "keep_answer",
         "method",
         "params",
         "resource_id",
@@ -89,7 +89,7 @@ class _Call:
         self.body = body
         self.resource_id = resource_id
         self.authenticated = authenticated
-        self.dated = False
+        self.keep_answer = False
 
     def target(self) -> Target:
         """Who was asked, as errors show it (built only when something failed)."""
@@ -215,18 +215,24 @@ class Transport:
         repeatable = RetryPolicy.may_repeat(method, idempotency_key)
         return cast(Coroutine[Any, Any, T], self._attempt(call, 1, decode, repeatable))
 
-    async def get_dated(
-        self, path: str, decode: Callable[[bytes], T], *, params: QueryParams
-    ) -> tuple[T, str | None]:
-        """GET and decode like :meth:`request`, with the answer's ``Date`` header: the
-        server's clock, which sync cursors go by."""
+    async def request_with_answer(
+        self,
+        method: str,
+        path: str,
+        decode: Callable[[bytes], T],
+        *,
+        params: QueryParams | None = None,
+        resource_id: str | None = None,
+    ) -> tuple[T, Answer]:
+        """A read like :meth:`request`, decoded, with the :class:`Answer` it came from: its
+        status, headers (the server's ``Date``, which sync cursors go by) and trace id."""
         url = URL(self.base_url + path, encoded=True)
         sent = self._static_headers
         if sent is None:
             sent = dict(self._api_headers)
-        call = _Call("GET", url, params, sent, _no_body, None, True)
-        call.dated = True
-        result: tuple[T, str | None] = await self._attempt(call, 1, decode, True)
+        call = _Call(method, url, params, sent, _no_body, resource_id, True)
+        call.keep_answer = True
+        result: tuple[T, Answer] = await self._attempt(call, 1, decode, True)
         return result
 
     async def download(self, url: str, *, resource_id: str | None = None) -> bytes:
@@ -367,8 +373,8 @@ class Transport:
             return answer
         where = ""
         try:
-            if call.dated:
-                return decode(answer.body), answer.headers.get("Date")
+            if call.keep_answer:
+                return decode(answer.body), answer
             return decode(answer.body)
         except msgspec.DecodeError as exc:
             where = str(exc)

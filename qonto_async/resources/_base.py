@@ -16,13 +16,21 @@ from .._answers import public_url
 from .._changes import DEFAULT_OVERLAP, ChangeFeed
 from .._page import Page
 from .._pagination import KeysetOrder, Paginator, ProgressCallback
+from .._raw import RawResponse
 from .._transport import QueryParams, Transport
 from ..errors import APIResponseValidationError, QontoError
 from ..models import Meta
 from ._params import Moment, add_moments, instant_us
 from ._streaming import stream_in_order
 
-__all__ = ["ListableResource", "ReadableResource", "Resource", "quote_id", "run_workers"]
+__all__ = [
+    "ListableResource",
+    "RawReader",
+    "ReadableResource",
+    "Resource",
+    "quote_id",
+    "run_workers",
+]
 
 M = TypeVar("M")
 
@@ -80,6 +88,13 @@ class ReadableResource(Resource, Generic[M]):
     async def get(self, id: str) -> M:
         """Fetch one record by id; :class:`~qonto_async.NotFoundError` if there is none."""
         return await self._fetch(id, quote_id(id))
+
+    @property
+    def with_raw_response(self) -> RawReader[M]:
+        """The same calls, each returning a :class:`~qonto_async.RawResponse`: the typed
+        record with the status, headers and trace id it came with, e.g.
+        ``(await qonto.client_invoices.with_raw_response.get(id)).trace_id``."""
+        return RawReader(self)
 
     def _fetch(self, id: str, quoted: str) -> Coroutine[Any, Any, M]:
         # The transport's coroutine itself, so get_many's workers await one frame less.
@@ -203,8 +218,10 @@ class ReadableResource(Resource, Generic[M]):
         path, decode_page, transport = self._path, self._decode_page, self._transport
 
         async def fetch(query: QueryParams) -> Page[M]:
-            answer, date = await transport.get_dated(path, decode_page, params=[*base, *query])
-            return Page(answer.items, answer.meta, 0, _server_date(date))
+            decoded, answer = await transport.request_with_answer(
+                "GET", path, decode_page, params=[*base, *query]
+            )
+            return Page(decoded.items, decoded.meta, 0, _server_date(answer.headers.get("Date")))
 
         def describe(query: QueryParams) -> str:
             url = URL(transport.base_url + path, encoded=True)
@@ -263,10 +280,10 @@ class ListableResource(ReadableResource[M]):
         path, decode_page, transport = self._path, self._decode_page, self._transport
 
         async def server_now() -> dt.datetime:
-            _, date = await transport.get_dated(
-                path, decode_page, params=[("per_page", "1"), ("page", "1")]
+            _, answer = await transport.request_with_answer(
+                "GET", path, decode_page, params=[("per_page", "1"), ("page", "1")]
             )
-            now = _server_date(date)
+            now = _server_date(answer.headers.get("Date"))
             if now is None:
                 raise APIResponseValidationError(
                     status=200,
@@ -278,6 +295,27 @@ class ListableResource(ReadableResource[M]):
             return now
 
         return ChangeFeed(since, server_now=server_now, list_window=list_window, overlap=overlap)
+
+
+class RawReader(Generic[M]):
+    """``resource.with_raw_response``: reads that keep what Qonto answered beside the record."""
+
+    def __init__(self, resource: ReadableResource[M]) -> None:
+        self._resource = resource
+
+    async def get(self, id: str) -> RawResponse[M]:
+        resource = self._resource
+        path = f"{resource._path}/{quote_id(id)}"
+        record, answer = await resource._transport.request_with_answer(
+            "GET", path, resource._decode_one, resource_id=id
+        )
+        return RawResponse(
+            record,
+            status=answer.status,
+            headers=answer.headers,
+            trace_id=answer.trace_id,
+            attempts=answer.attempts,
+        )
 
 
 def _server_date(value: str | None) -> dt.datetime | None:

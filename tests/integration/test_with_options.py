@@ -1,10 +1,19 @@
-"""``with_options``: another timeout or retry budget over the same pool, gate and stats."""
+"""``with_options`` (another timeout or retry budget over the same pool, gate and stats) and
+``with_raw_response`` (what Qonto answered beside the record)."""
 
 from __future__ import annotations
 
 import pytest
 
-from qonto_async import APITimeoutError, ClientClosedError, InternalServerError, QontoClient
+from qonto_async import (
+    APITimeoutError,
+    ClientClosedError,
+    ClientInvoice,
+    InternalServerError,
+    NotFoundError,
+    QontoClient,
+    RawResponse,
+)
 from qonto_async.testing import FakeQonto, Faults, VirtualClock
 
 
@@ -51,3 +60,22 @@ async def test_closing_the_derived_client_closes_nothing_and_the_parent_closes_b
         qonto.with_options(timeout=0)
     with pytest.raises(ValueError, match="max_retries"):
         qonto.with_options(max_retries=-1)
+
+
+async def test_with_raw_response_keeps_status_headers_and_trace_id() -> None:
+    async with FakeQonto(client_invoices=5) as fake, connect(fake) as qonto:
+        VirtualClock().install(qonto)
+        invoice_id = fake.ids("client_invoices")[0]
+        fake.faults = Faults(sequence=("503", "ok"), error_retry_after=0)
+        raw: RawResponse[ClientInvoice] = await qonto.client_invoices.with_raw_response.get(
+            invoice_id
+        )
+        assert raw.parsed.id == invoice_id
+        assert raw.status == 200
+        assert raw.attempts == 2
+        assert raw.trace_id is not None
+        assert raw.headers["X-Tyk-Trace-Id"] == raw.trace_id
+        assert "Authorization" not in raw.headers
+        assert raw.trace_id in repr(raw)
+        with pytest.raises(NotFoundError):
+            await qonto.clients.with_raw_response.get("no-such-client")
