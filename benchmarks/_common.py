@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 from urllib.parse import parse_qs
 
+from qonto_async._position import us_of
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 DATA_DIR = BENCH_DIR / "data"
@@ -98,8 +100,7 @@ def created_at(i: int) -> str:
 
 
 def _epoch_us(text: str) -> int:
-    delta = dt.datetime.fromisoformat(text) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return us_of(dt.datetime.fromisoformat(text))
 
 
 class InvoiceTemplate:

@@ -35,7 +35,6 @@ __all__ = ["DEFAULT_OVERLAP", "ChangeFeed"]
 M = TypeVar("M")
 DEFAULT_OVERLAP = dt.timedelta(minutes=5)
 _PREFIX = "qcc1."
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 ListWindow = Callable[[str | None, str, str | None], Paginator[M]]
 """``(updated_at_from, updated_at_to, start)`` -> the paginator of one run."""

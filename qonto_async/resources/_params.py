@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 
+from .._position import us_of
+
 __all__ = [
     "Moment",
     "Query",
@@ -73,9 +75,6 @@ def add_moments(query: Query, **moments: Moment | None) -> None:
             query.append((f"filter[{name}]", moment(name, value)))
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
 def instant_us(name: str, value: Moment | None, *, end: bool) -> int | None:
     """A ``created_at`` bound in epoch microseconds, inclusive; a date bound covers its day
     (UTC). A string is read as ISO 8601, naive meaning UTC, as Qonto reads it."""
@@ -93,5 +92,4 @@ def instant_us(name: str, value: Moment | None, *, end: bool) -> int | None:
         raise ValueError(f"{name} must be an ISO 8601 date or timestamp, not {value!r}") from None
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=dt.UTC)
-    delta = instant - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return us_of(instant)

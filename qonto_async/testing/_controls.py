@@ -7,7 +7,8 @@ from typing import Any
 
 from ._churn import Churn, ChurnState
 from ._data import Dataset
-from ._mutations import Mutations, epoch_us
+from ._datagen import epoch_us
+from ._mutations import Mutations
 from ._records import RecordServer
 from ._stats import Stats
 

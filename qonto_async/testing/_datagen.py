@@ -223,6 +223,7 @@ def amount(cents: int, currency: str) -> dict[str, str]:
 
 
 _EPOCH_DATE = dt.date(1970, 1, 1)
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _DAY_STRINGS: dict[int, str] = {}
 _PARIS_OFFSETS: dict[int, int] = {}
 
@@ -262,6 +263,17 @@ def ts_zulu(epoch: int, micros: int | None = None) -> str:
     if micros is None:
         return base + "Z"
     return f"{base}.{micros:06d}".rstrip("0").rstrip(".") + "Z"
+
+
+def epoch_us(value: dt.datetime | str | float) -> int:
+    """Epoch microseconds of an aware datetime, an ISO 8601 string or epoch seconds."""
+    if isinstance(value, (int, float)):
+        return round(value * 1_000_000)
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamps must be timezone-aware, not {value!r}")
+    delta = moment - _EPOCH_UTC
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def ascii_slug(text: str) -> str:

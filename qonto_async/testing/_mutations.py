@@ -3,33 +3,19 @@ Qonto's own users do, moving ``updated_at`` as Qonto does."""
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 from typing import Any, Protocol
 
 from ._data import Dataset
-from ._datagen import Table, uuid4
+from ._datagen import Table, epoch_us, uuid4
 
 __all__ = ["Mutations", "epoch_us"]
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class _Rows(Protocol):
     def append_row(self, rng: random.Random, fields: dict[str, Any]) -> None: ...
 
     def apply(self, i: int, fields: dict[str, Any]) -> None: ...
-
-
-def epoch_us(value: dt.datetime | str | float) -> int:
-    """Epoch microseconds of an aware datetime, an ISO 8601 string or epoch seconds."""
-    if isinstance(value, (int, float)):
-        return round(value * 1_000_000)
-    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        raise ValueError(f"timestamps must be timezone-aware, not {value!r}")
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 class Mutations:

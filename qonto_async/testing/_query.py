@@ -21,7 +21,7 @@ from ..models import (
     SUPPLIER_INVOICE_SORT_FIELDS,
 )
 from ._data import Dataset
-from ._datagen import DAY
+from ._datagen import DAY, epoch_us
 
 __all__ = ["LIST_SPECS", "ListQuery", "ParamError", "parse_list_query", "select"]
 
@@ -119,11 +119,7 @@ def _instant(query: MultiMapping[str], key: str, *, end: bool) -> int | None:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    delta = value - _EPOCH
-    return (delta.days * DAY + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return epoch_us(value)
 
 
 def _ranges(query: MultiMapping[str], *keys: str) -> list[tuple[str, Any]]:
