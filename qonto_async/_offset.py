@@ -23,9 +23,24 @@ from typing import Any, Generic, TypeVar
 from ._page import Page, PageURL
 from .errors import APIResponseValidationError
 
-__all__ = ["OffsetReader"]
+__all__ = ["OffsetReader", "by_number"]
 
 T = TypeVar("T")
+
+
+def by_number(
+    fetch: Callable[[list[tuple[str, str]]], Awaitable[Page[T]]],
+    base: list[tuple[str, str]],
+    per_page: int,
+) -> Callable[[int], Awaitable[Page[T]]]:
+    """Page ``n`` of ``base`` through a query-taking ``fetch``, numbered ``n``."""
+
+    async def fetch_page(number: int) -> Page[T]:
+        page = await fetch([*base, ("per_page", str(per_page)), ("page", str(number))])
+        page.number = number
+        return page
+
+    return fetch_page
 
 
 class OffsetReader(Generic[T]):

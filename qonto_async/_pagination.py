@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 from ._keyset import KeysetLister
-from ._offset import OffsetReader
+from ._offset import OffsetReader, by_number
 from ._page import Page, PageURL
 from ._position import ListState
 from ._verified import VerifiedReader
@@ -77,12 +77,7 @@ class Paginator(Generic[T]):
         if fetch_page is None:
             if fetch is None:
                 raise TypeError("Paginator needs fetch_page or fetch")
-            query_fetch = fetch
-
-            async def fetch_page(number: int) -> Page[T]:
-                page = await query_fetch([("per_page", str(per_page)), ("page", str(number))])
-                page.number = number
-                return page
+            fetch_page = by_number(fetch, [], per_page)
 
         if start is not None:
             if keyset is None:

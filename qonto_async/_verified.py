@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from ._offset import OffsetReader
+from ._offset import OffsetReader, by_number
 from ._page import Page
 from ._position import us_of, us_to_iso
 from .errors import ListChangedError
@@ -114,11 +114,7 @@ def read_by_page_number(
     What a ``created_at`` listing falls back to when the server ignores its time windows.
     """
 
-    async def fetch_page(number: int) -> Page[T]:
-        query = [*base, ("per_page", str(per_page)), ("page", str(number))]
-        page = await fetch(query)
-        page.number = number
-        return page
-
-    reader = OffsetReader(fetch_page, per_page=per_page, prefetch=prefetch, page_url=None)
+    reader = OffsetReader(
+        by_number(fetch, base, per_page), per_page=per_page, prefetch=prefetch, page_url=None
+    )
     return VerifiedReader(reader, fetch, describe=describe, seen=seen).pages()
