@@ -153,7 +153,7 @@ def status_error(answer: Answer, target: Target) -> APIStatusError:
                         status=None if item.status is None else str(item.status),
                     )
                 )
-    return status_error_class(answer.status)(
+    return status_error_class(answer.status, errors[0].code if errors else None)(
         status=answer.status,
         method=target.method,
         url=target.url,

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Generic, TypeVar
+import contextvars
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-__all__ = ["RawResponse"]
+if TYPE_CHECKING:
+    from ._answers import Answer
+
+__all__ = ["ANSWERS", "RawResponse", "RawResponses", "capture"]
 
 T = TypeVar("T")
+
+ANSWERS: contextvars.ContextVar[list[Answer] | None] = contextvars.ContextVar(
+    "qonto_async_answers", default=None
+)
+"""Where the transport puts each successful answer while a ``with_raw_response`` call runs."""
 
 
 class RawResponse(Generic[T]):
@@ -37,3 +47,45 @@ class RawResponse(Generic[T]):
             f"RawResponse(status={self.status}, trace_id={self.trace_id!r}, "
             f"attempts={self.attempts}, parsed={type(self.parsed).__name__})"
         )
+
+
+async def capture(call: Awaitable[T]) -> RawResponse[T]:
+    """Await ``call`` and keep the last answer it was decoded from."""
+    sink: list[Answer] = []
+    token = ANSWERS.set(sink)
+    try:
+        parsed = await call
+    finally:
+        ANSWERS.reset(token)
+    if not sink:  # pragma: no cover - every wrapped method makes at least one request
+        raise RuntimeError("the call made no request")
+    answer = sink[-1]
+    return RawResponse(
+        parsed,
+        status=answer.status,
+        headers=answer.headers,
+        trace_id=answer.trace_id,
+        attempts=answer.attempts,
+    )
+
+
+class RawResponses:
+    """``resource.with_raw_response``: each method of the resource, returning a
+    :class:`RawResponse` around what it returns (the last answer, for a method that makes
+    several requests). Listing methods are not wrapped: a paginator's pages carry their own."""
+
+    _UNWRAPPED = frozenset({"list", "changes", "iter_many", "with_raw_response"})
+
+    def __init__(self, resource: object) -> None:
+        self._resource = resource
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[RawResponse[Any]]]:
+        method = getattr(self._resource, name)
+        if name.startswith("_") or name in self._UNWRAPPED or not callable(method):
+            raise AttributeError(f"with_raw_response has no method {name!r}")
+
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Awaitable[RawResponse[Any]]:
+            return capture(method(*args, **kwargs))
+
+        return call

@@ -29,6 +29,7 @@ from yarl import URL
 from ._answers import Answer, Target, connection_error, public_url, status_error, undecodable
 from ._auth import Auth
 from ._ratelimit import RateGate
+from ._raw import ANSWERS
 from ._retry import Retrier, RetryPolicy
 from ._session import SessionHolder
 from ._slots import Slots
@@ -69,6 +70,7 @@ class _Call:
         "method",
         "params",
         "resource_id",
+        "timeout",
         "url",
     )
 
@@ -81,6 +83,7 @@ class _Call:
         body: Callable[[], Any],
         resource_id: str | None,
         authenticated: bool,
+        timeout: aiohttp.ClientTimeout,
     ) -> None:
         self.method = method
         self.url = url
@@ -89,6 +92,7 @@ class _Call:
         self.body = body
         self.resource_id = resource_id
         self.authenticated = authenticated
+        self.timeout = timeout
         self.keep_answer = False
 
     def target(self) -> Target:
@@ -183,12 +187,13 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         resource_id: str | None = None,
+        timeout: float | None = None,
     ) -> Coroutine[Any, Any, T]:
         """Send ``method path`` (path already quoted), retrying as allowed, and decode.
 
         ``json`` is encoded with msgspec; ``headers`` are added to the SDK's own (they cannot
         replace ``Authorization``); ``idempotency_key`` is sent on every attempt and makes a
-        write retryable.
+        write retryable; ``timeout`` (seconds, per attempt) replaces the client's.
 
         A plain function returning the attempt's coroutine: one coroutine per request on the
         success path, not two.
@@ -211,7 +216,9 @@ class Transport:
                 sent["X-Qonto-Idempotency-Key"] = idempotency_key
             if self._static_headers is not None:
                 sent["Authorization"] = self._static_headers["Authorization"]
-        call = _Call(method, url, params, sent, body, resource_id, True)
+        call = _Call(
+            method, url, params, sent, body, resource_id, True, self._call_timeout(timeout)
+        )
         repeatable = RetryPolicy.may_repeat(method, idempotency_key)
         return cast(Coroutine[Any, Any, T], self._attempt(call, 1, decode, repeatable))
 
@@ -230,14 +237,23 @@ class Transport:
         sent = self._static_headers
         if sent is None:
             sent = dict(self._api_headers)
-        call = _Call(method, url, params, sent, _no_body, resource_id, True)
+        call = _Call(method, url, params, sent, _no_body, resource_id, True, self._timeout)
         call.keep_answer = True
         result: tuple[T, Answer] = await self._attempt(call, 1, decode, True)
         return result
 
     async def download(self, url: str, *, resource_id: str | None = None) -> bytes:
         """GET an absolute URL (a signed link) with no Qonto credentials, with retries."""
-        call = _Call("GET", URL(url), None, dict(self._plain_headers), _no_body, resource_id, False)
+        call = _Call(
+            "GET",
+            URL(url),
+            None,
+            dict(self._plain_headers),
+            _no_body,
+            resource_id,
+            False,
+            self._timeout,
+        )
         answer: Answer = await self._attempt(call, 1)
         return answer.body
 
@@ -258,6 +274,13 @@ class Transport:
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             failure = connection_error(exc, Target("POST", public_url(target), None))
         raise failure
+
+    def _call_timeout(self, timeout: float | None) -> aiohttp.ClientTimeout:
+        if timeout is None:
+            return self._timeout
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, not {timeout!r}")
+        return aiohttp.ClientTimeout(total=timeout)
 
     async def _recover(self, call: _Call, failure: QontoError, repeatable: bool) -> Answer:
         try:
@@ -316,7 +339,7 @@ class Transport:
                         params=call.params,
                         data=call.body(),
                         headers=headers,
-                        timeout=self._timeout,
+                        timeout=call.timeout,
                         # Credentials must not follow a redirect to wherever it points;
                         # Qonto's API does not redirect, signed download links may.
                         allow_redirects=not call.authenticated,
@@ -371,6 +394,9 @@ class Transport:
             answer = await self._recover(call, failure, repeatable)
         if decode is None:
             return answer
+        sink = ANSWERS.get()
+        if sink is not None:
+            sink.append(answer)
         where = ""
         try:
             if call.keep_answer:

@@ -13,7 +13,9 @@
         ├── PermissionDeniedError     403
         ├── NotFoundError             404
         ├── ConflictError             409
-        ├── UnprocessableEntityError  422
+        ├── UnprocessableEntityError  422 (field_errors: {"items/0/vat_rate": "invalid"})
+        │   └── IdempotencyKeyReusedError   one idempotency key, two different bodies
+        ├── InvalidTransitionError    an action the record's state forbids (transition, state)
         ├── RateLimitError            429 (retry_after: float | None)
         └── InternalServerError       5xx
 
@@ -41,7 +43,9 @@ __all__ = [
     "ConflictError",
     "ErrorDetail",
     "EventLoopMismatchError",
+    "IdempotencyKeyReusedError",
     "InternalServerError",
+    "InvalidTransitionError",
     "ListChangedError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -70,6 +74,15 @@ class ErrorDetail:
         self.pointer = pointer
         self.parameter = parameter
         self.status = status
+
+    @property
+    def field(self) -> str | None:
+        """Which input this is about, as a path: ``items/0/vat_rate`` for the pointer
+        ``/data/attributes/items/0/vat_rate``, or the query parameter's name."""
+        if self.pointer:
+            path = self.pointer.removeprefix("/data/attributes").strip("/")
+            return path or None
+        return self.parameter
 
     def __repr__(self) -> str:
         parts = [
@@ -303,7 +316,58 @@ class ConflictError(APIStatusError):
 
 
 class UnprocessableEntityError(APIStatusError):
-    """422: the request is well-formed but fails Qonto's validation."""
+    """422: the request is well-formed but fails Qonto's validation.
+
+    :attr:`field_errors` maps each input Qonto pointed at to what it said, ready to show
+    beside a form field: ``{"items/0/vat_rate": "is invalid"}``.
+    """
+
+    @property
+    def field_errors(self) -> dict[str, str]:
+        fields: dict[str, str] = {}
+        for error in self.errors:
+            name = error.field
+            if name is None:
+                continue
+            text = error.detail or error.code or "invalid"
+            fields[name] = f"{fields[name]}; {text}" if name in fields else text
+        return fields
+
+
+class IdempotencyKeyReusedError(UnprocessableEntityError):
+    """An ``X-Qonto-Idempotency-Key`` already used for a different request body: a key names
+    one write, so derive keys from what the write is (an order id and the action)."""
+
+
+class InvalidTransitionError(APIStatusError):
+    """An action the record's current state does not allow: finalizing a paid invoice,
+    deleting a finalized one. ``transition`` is the action (``finalize``), ``state`` the
+    status the record was in when Qonto refused (``None`` if it could not be read back);
+    ``status``, ``code``, ``detail`` and ``trace_id`` are Qonto's answer."""
+
+    transition: str
+    state: str | None
+
+    @classmethod
+    def refusing(
+        cls, error: APIStatusError, *, transition: str, state: str | None
+    ) -> InvalidTransitionError:
+        new = cls(
+            status=error.status,
+            method=error.method,
+            url=error.url,
+            errors=error.errors,
+            trace_id=error.trace_id,
+            resource_id=error.resource_id,
+            body_excerpt=error.body_excerpt,
+        )
+        new.transition = transition
+        new.state = state
+        new.attempts = error.attempts
+        where = f" (it is {state})" if state else ""
+        new.message = f"cannot {transition} {error.resource_id!r}{where}: {error.message}"
+        new.args = (new.message,)
+        return new
 
 
 class RateLimitError(APIStatusError):
@@ -325,8 +389,10 @@ _STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {
 }
 
 
-def status_error_class(status: int) -> type[APIStatusError]:
+def status_error_class(status: int, code: str | None = None) -> type[APIStatusError]:
     """The exception class for an HTTP status (``APIStatusError`` for unlisted 4xx)."""
+    if code == "idempotency_key_reused" and status == 422:
+        return IdempotencyKeyReusedError
     if status >= 500:
         return InternalServerError
     return _STATUS_ERRORS.get(status, APIStatusError)

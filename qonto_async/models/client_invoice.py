@@ -135,6 +135,8 @@ class ClientInvoice(QontoModel, frozen=True, kw_only=True):
     updated_at: datetime.datetime | None = None
     finalized_at: datetime.datetime | None = None
     paid_at: datetime.datetime | None = None
+    """A timestamp; an answer carrying only the day (as ``mark_as_paid`` takes it) decodes
+    to midnight UTC of that day."""
     canceled_at: datetime.datetime | None = None
     stamp_duty_amount: Decimal | None = None
     items: list[ClientInvoiceItem] | None = None
@@ -150,6 +152,8 @@ class ClientInvoice(QontoModel, frozen=True, kw_only=True):
     withholding_tax: WithholdingTax | None = None
     payment_reporting: PaymentReporting | None = None
     einvoicing_lifecycle_events: list[EInvoicingLifecycleEvent] | None = None
+    amount_paid: Amount | None = None
+    deposit_amount: Amount | None = None
 
 
 class ClientInvoiceList(QontoModel, frozen=True, kw_only=True):

@@ -23,9 +23,16 @@ class _UploadFields(QontoModel, frozen=True, kw_only=True):
 
 
 class ClientInvoiceUpload(_UploadFields, frozen=True, kw_only=True):
-    """An uploaded PDF/JPEG/PNG; pass its ``id`` as ``upload_id`` when creating an invoice."""
+    """An uploaded PDF/JPEG/PNG; pass its ``id`` as ``upload_id`` when creating an invoice.
+
+    ``id`` is the upload's own id, the one Qonto's documentation says to use as
+    ``upload_id`` (``data.attributes.id`` in the JSON:API envelope). ``data_id`` is that
+    envelope's resource id (``data.id``), which the documentation's example shows
+    different; it is ``None`` in the other envelope.
+    """
 
     id: str
+    data_id: str | None = None
 
 
 class _UploadAttributes(_UploadFields, frozen=True, kw_only=True):
@@ -51,13 +58,16 @@ _SHARED_FIELDS = _UploadFields.__struct_fields__
 def decode_client_invoice_upload(data: bytes) -> ClientInvoiceUpload:
     """Decode ``{"data": {"id", "attributes"}}`` or ``{"client_invoice_upload": {...}}``.
 
-    In the JSON:API shape the resource id is ``data.id``; ``attributes.id`` is used only when
-    ``data.id`` is absent.
+    In the JSON:API shape ``id`` is ``data.attributes.id`` (documented as the id to pass as
+    ``upload_id``), ``data.id`` only when the attributes carry none; ``data_id`` keeps
+    ``data.id``.
     """
     envelope = _UPLOAD.decode(data)
+    data_id: str | None = None
     if envelope.data is not None:
         attributes = envelope.data.attributes
-        upload_id = envelope.data.id or attributes.id
+        data_id = envelope.data.id
+        upload_id = attributes.id or data_id
         where = "$.data"
     elif envelope.client_invoice_upload is not None:
         attributes = envelope.client_invoice_upload
@@ -70,4 +80,4 @@ def decode_client_invoice_upload(data: bytes) -> ClientInvoiceUpload:
     if not upload_id:
         raise msgspec.ValidationError(f"Object missing required field `id` - at `{where}`")
     fields: dict[str, Any] = {name: getattr(attributes, name) for name in _SHARED_FIELDS}
-    return ClientInvoiceUpload(id=upload_id, **fields)
+    return ClientInvoiceUpload(id=upload_id, data_id=data_id, **fields)

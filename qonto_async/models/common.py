@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Generic, TypeVar
 
@@ -72,20 +73,17 @@ _DATE_TYPES = (mi.DateType, mi.DateTimeType)
 _ITEM_CONTAINERS = (mi.ListType, mi.VarTupleType, mi.SetType, mi.FrozenSetType)
 
 
-def blankable_date_keys(tp: object) -> frozenset[str]:
-    """JSON keys of every date/timestamp field reachable from ``tp``.
-
-    Keys that are also ``str``-typed somewhere in the same tree are left out, so a real empty
-    string (``"declined_note": ""``) can never be turned into ``null``.
-    """
+def _keys_by_kind(tp: object) -> tuple[set[str], set[str], set[str]]:
+    """JSON keys reachable from ``tp`` typed date, datetime and str (one key may be several)."""
     dates: set[str] = set()
+    datetimes: set[str] = set()
     strings: set[str] = set()
     seen: set[type] = set()
 
     def visit(t: mi.Type, key: str | None) -> None:
         if isinstance(t, _DATE_TYPES):
             if key is not None:
-                dates.add(key)
+                (datetimes if isinstance(t, mi.DateTimeType) else dates).add(key)
         elif isinstance(t, mi.StrType):
             if key is not None:
                 strings.add(key)
@@ -108,7 +106,23 @@ def blankable_date_keys(tp: object) -> frozenset[str]:
                 visit(field.type, field.encode_name)
 
     visit(mi.type_info(tp), None)
-    return frozenset(dates - strings)
+    return dates, datetimes, strings
+
+
+def blankable_date_keys(tp: object) -> frozenset[str]:
+    """JSON keys of every date/timestamp field reachable from ``tp``.
+
+    Keys that are also ``str``-typed somewhere in the same tree are left out, so a real empty
+    string (``"declined_note": ""``) can never be turned into ``null``.
+    """
+    dates, datetimes, strings = _keys_by_kind(tp)
+    return frozenset((dates | datetimes) - strings)
+
+
+def day_only_timestamp_keys(tp: object) -> frozenset[str]:
+    """Keys that are timestamps everywhere in ``tp`` (never a date, never a str)."""
+    dates, datetimes, strings = _keys_by_kind(tp)
+    return frozenset(datetimes - dates - strings)
 
 
 class EnvelopeDecoder(Generic[T]):
@@ -126,24 +140,44 @@ class EnvelopeDecoder(Generic[T]):
     Raises only ``msgspec.DecodeError`` (``msgspec.ValidationError`` is a subclass).
     """
 
-    __slots__ = ("_date_keys", "_decoder", "_longest")
+    __slots__ = ("_date_keys", "_day_stamps", "_decoder", "_longest")
 
     def __init__(self, type: type[T], *, strict: bool = True) -> None:
         self._decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(type, strict=strict)
         self._date_keys = frozenset(k.encode() for k in blankable_date_keys(type))
         self._longest = max(map(len, self._date_keys), default=0)
+        stamps = sorted(day_only_timestamp_keys(type))
+        self._day_stamps = (
+            re.compile(
+                rb'("(?:' + b"|".join(re.escape(k.encode()) for k in stamps) + rb')"\s*:\s*")'
+                rb'(\d{4}-\d{2}-\d{2})"'
+            )
+            if stamps
+            else None
+        )
 
     def decode(self, data: bytes) -> T:
         try:
             return self._decoder.decode(data)
         except msgspec.ValidationError as exc:
-            normalised = self._null_blank_dates(data) if self._date_keys else None
+            normalised = self._repair(data)
             if normalised is None:
                 raise
             try:
                 return self._decoder.decode(normalised)
             except msgspec.DecodeError:
                 raise exc from None
+
+    def _repair(self, data: bytes) -> bytes | None:
+        """``data`` with blank dates nulled and day-only timestamps (``"paid_at":
+        "2026-01-05"``, as an answer to ``mark_as_paid`` may carry) put at midnight UTC;
+        None if nothing needed it."""
+        fixed = self._null_blank_dates(data) if self._date_keys else None
+        if self._day_stamps is not None:
+            stamped, count = self._day_stamps.subn(rb'\1\2T00:00:00Z"', fixed or data)
+            if count:
+                return stamped
+        return fixed
 
     def _null_blank_dates(self, data: bytes) -> bytes | None:
         """``data`` with every date key's ``""`` replaced by ``null``; None if there is none.

@@ -122,6 +122,9 @@ class SupplierInvoice(QontoModel, frozen=True, kw_only=True):
     has_duplicates: bool | None = None
     invoice_number: str | None = None
     supplier_name: str | None = None
+    supplier_id: str | None = None
+    issuer_name: str | None = None
+    self_invoice_id: str | None = None
     vat_number: str | None = None
     tin: str | None = None
     description: str | None = None

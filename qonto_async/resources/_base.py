@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import email.utils
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, overload
 from urllib.parse import quote
 
@@ -16,7 +16,7 @@ from .._answers import public_url
 from .._changes import DEFAULT_OVERLAP, ChangeFeed
 from .._page import Page
 from .._pagination import KeysetOrder, Paginator, ProgressCallback
-from .._raw import RawResponse
+from .._raw import RawResponse, RawResponses, capture
 from .._transport import QueryParams, Transport
 from ..errors import APIResponseValidationError, QontoError
 from ..models import Meta
@@ -66,6 +66,13 @@ class Resource:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
+    @property
+    def with_raw_response(self) -> RawResponses:
+        """The same methods, each returning a :class:`~qonto_async.RawResponse`: the typed
+        result with the status, headers and trace id it came with, e.g.
+        ``(await qonto.client_invoices.with_raw_response.finalize(id)).trace_id``."""
+        return RawResponses(self)
+
 
 class ReadableResource(Resource, Generic[M]):
     """``get``, ``get_many`` and the paging half of ``list`` for one collection.
@@ -85,14 +92,30 @@ class ReadableResource(Resource, Generic[M]):
         self._decode_one = decode_one
         self._decode_page = decode_page
 
-    async def get(self, id: str) -> M:
+    async def get(
+        self,
+        id: str,
+        *,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> M:
         """Fetch one record by id; :class:`~qonto_async.NotFoundError` if there is none."""
-        return await self._fetch(id, quote_id(id))
+        if timeout is None and extra_headers is None:
+            return await self._fetch(id, quote_id(id))
+        record: M = await self._transport.request(
+            "GET",
+            f"{self._path}/{quote_id(id)}",
+            self._decode_one,
+            resource_id=id,
+            headers=extra_headers,
+            timeout=timeout,
+        )
+        return record
 
     @property
     def with_raw_response(self) -> RawReader[M]:
-        """The same calls, each returning a :class:`~qonto_async.RawResponse`: the typed
-        record with the status, headers and trace id it came with, e.g.
+        """The same methods, each returning a :class:`~qonto_async.RawResponse`: the typed
+        result with the status, headers and trace id it came with, e.g.
         ``(await qonto.client_invoices.with_raw_response.get(id)).trace_id``."""
         return RawReader(self)
 
@@ -297,25 +320,21 @@ class ListableResource(ReadableResource[M]):
         return ChangeFeed(since, server_now=server_now, list_window=list_window, overlap=overlap)
 
 
-class RawReader(Generic[M]):
-    """``resource.with_raw_response``: reads that keep what Qonto answered beside the record."""
+class RawReader(RawResponses, Generic[M]):
+    """``resource.with_raw_response`` of a readable resource: ``get`` typed."""
 
     def __init__(self, resource: ReadableResource[M]) -> None:
-        self._resource = resource
+        super().__init__(resource)
+        self._reader = resource
 
-    async def get(self, id: str) -> RawResponse[M]:
-        resource = self._resource
-        path = f"{resource._path}/{quote_id(id)}"
-        record, answer = await resource._transport.request_with_answer(
-            "GET", path, resource._decode_one, resource_id=id
-        )
-        return RawResponse(
-            record,
-            status=answer.status,
-            headers=answer.headers,
-            trace_id=answer.trace_id,
-            attempts=answer.attempts,
-        )
+    def get(
+        self,
+        id: str,
+        *,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Awaitable[RawResponse[M]]:
+        return capture(self._reader.get(id, timeout=timeout, extra_headers=extra_headers))
 
 
 def _server_date(value: str | None) -> dt.datetime | None:

@@ -1,20 +1,39 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, ClassVar
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Unpack
 
+from .._body import body_of, date_text
 from .._pagination import Paginator, ProgressCallback
 from .._transport import Transport
+from ..errors import (
+    APIStatusError,
+    BadRequestError,
+    ConflictError,
+    UnprocessableEntityError,
+)
 from ..models.client_invoice import (
     CLIENT_INVOICE_SORT_FIELDS,
     ClientInvoice,
     decode_client_invoice,
     decode_client_invoice_list,
 )
-from ._base import ListableResource
+from ..models.requests import ClientInvoiceCreateFields, ClientInvoiceFields
+from ._base import ListableResource, quote_id
 from ._params import Moment, Query, add, add_moments, flag, sort_key, statuses
+from ._writes import Transition, WriteOptions, delete_once, empty, settle, transition, write
 
 __all__ = ["ClientInvoicesResource"]
+
+# Qonto's client-invoice lifecycle: draft -> unpaid -> paid / canceled.
+UPDATE = Transition("update", frozenset({"draft"}))
+DELETE = Transition("delete", frozenset({"draft"}))
+FINALIZE = Transition("finalize", frozenset({"draft"}), frozenset({"unpaid"}))
+SEND = Transition("send", frozenset({"unpaid", "paid"}))
+MARK_AS_PAID = Transition("mark_as_paid", frozenset({"unpaid", "paid"}), frozenset({"paid"}))
+UNMARK_AS_PAID = Transition("unmark_as_paid", frozenset({"paid"}), frozenset({"unpaid"}))
+MARK_AS_CANCELED = Transition("mark_as_canceled", frozenset({"unpaid"}), frozenset({"canceled"}))
 
 
 class ClientInvoicesResource(ListableResource[ClientInvoice]):
@@ -67,4 +86,172 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
             on_progress=on_progress,
             limit=limit,
             start=start,
+        )
+
+    # -- writes --------------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **fields: Unpack[ClientInvoiceCreateFields],
+    ) -> ClientInvoice:
+        """Create a draft invoice (``status="unpaid"`` asks Qonto to finalize it at once).
+
+        ``items`` are :class:`~qonto_async.InvoiceItem` s or dicts; ``payment_methods`` is
+        ``{"iban": ...}``, the Qonto account that receives the payment. Amounts are
+        computed by Qonto from the items. Pass an ``idempotency_key`` derived from your
+        order (``f"invoice-{order.id}"``) so that a request retried by another process or
+        after a restart creates one invoice.
+        """
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        body = body_of(ClientInvoiceCreateFields, fields, call="client_invoices.create")
+        invoice: ClientInvoice = await write(
+            self._transport, "POST", self._path, decode_client_invoice, options, json=body
+        )
+        return invoice
+
+    async def update(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **fields: Unpack[ClientInvoiceFields],
+    ) -> ClientInvoice:
+        """Change a draft; any other status is an :class:`~qonto_async.InvalidTransitionError`."""
+        body = body_of(ClientInvoiceFields, fields, call="client_invoices.update")
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        invoice: ClientInvoice = await self._step(id, UPDATE, body, options, "PATCH")
+        return invoice
+
+    async def delete(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Delete a draft (only drafts can be deleted: finalized invoices are canceled)."""
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        quoted = quote_id(id)
+        refused: APIStatusError | None = None
+        try:
+            await delete_once(self._transport, f"{self._path}/{quoted}", options, resource_id=id)
+        except (BadRequestError, ConflictError, UnprocessableEntityError) as exc:
+            refused = exc
+        if refused is not None:
+            await settle(refused, DELETE, lambda: self._fetch(id, quoted))
+
+    async def finalize(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ClientInvoice:
+        """Turn a draft into an issued invoice (``unpaid``), numbered. Its PDF is generated
+        about 10 seconds later."""
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        invoice: ClientInvoice = await self._step(id, FINALIZE, {}, options)
+        return invoice
+
+    async def send(
+        self,
+        id: str,
+        *,
+        send_to: Sequence[str],
+        email_title: str,
+        email_body: str | None = None,
+        copy_to_self: bool = True,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Email a finalized invoice to ``send_to`` (one address at least)."""
+        if isinstance(send_to, str) or not send_to or not all(isinstance(a, str) for a in send_to):
+            raise TypeError("send_to must be a non-empty list of email addresses")
+        if not isinstance(email_title, str) or not email_title.strip():
+            raise ValueError("email_title must be a non-empty string")
+        body: dict[str, Any] = {
+            "send_to": list(send_to),
+            "email_title": email_title,
+            "copy_to_self": copy_to_self,
+        }
+        if email_body is not None:
+            body["email_body"] = email_body
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        await self._step(id, SEND, body, options, decode=empty)
+
+    async def mark_as_paid(
+        self,
+        id: str,
+        *,
+        paid_at: dt.date | str | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ClientInvoice:
+        """Record that an issued invoice was paid on ``paid_at`` (a date, today by default,
+        never in the future). On a paid invoice it only moves ``paid_at``."""
+        body = {} if paid_at is None else {"paid_at": date_text(paid_at, "paid_at")}
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        invoice: ClientInvoice = await self._step(id, MARK_AS_PAID, body, options)
+        return invoice
+
+    async def unmark_as_paid(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ClientInvoice:
+        """Take a paid invoice back to ``unpaid``."""
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        invoice: ClientInvoice = await self._step(id, UNMARK_AS_PAID, {}, options)
+        return invoice
+
+    async def mark_as_canceled(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ClientInvoice:
+        """Cancel an issued, unpaid invoice."""
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        invoice: ClientInvoice = await self._step(id, MARK_AS_CANCELED, {}, options)
+        return invoice
+
+    async def _step(
+        self,
+        id: str,
+        step: Transition,
+        body: Any,
+        options: WriteOptions,
+        method: str = "POST",
+        *,
+        decode: Any = decode_client_invoice,
+    ) -> Any:
+        quoted = quote_id(id)
+        path = f"{self._path}/{quoted}"
+        if method == "POST":
+            path = f"{path}/{step.action}"
+        return await transition(
+            self._transport,
+            path,
+            step,
+            options,
+            resource_id=id,
+            decode=decode,
+            read_back=lambda: self._fetch(id, quoted),
+            json=body,
+            method=method,
         )

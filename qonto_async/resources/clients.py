@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Unpack
+
+from .._body import body_of
 from .._pagination import Paginator, ProgressCallback
 from .._transport import Transport
 from ..models.client import CLIENT_SORT_FIELDS, Client, decode_client, decode_client_list
-from ._base import ListableResource
+from ..models.requests import ClientCreateFields, ClientFields
+from ._base import ListableResource, quote_id
 from ._params import Moment, Query, add, add_moments, sort_key
+from ._writes import WriteOptions, delete_once, write
 
 __all__ = ["ClientsResource"]
 
@@ -61,3 +67,56 @@ class ClientsResource(ListableResource[Client]):
             limit=limit,
             start=start,
         )
+
+    async def create(
+        self,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **fields: Unpack[ClientCreateFields],
+    ) -> Client:
+        """Create a client (``kind`` is ``company``, ``individual`` or ``freelancer``).
+
+        Qonto keeps no uniqueness rule: to make a retried sign-up create one client, pass
+        an ``idempotency_key`` derived from your own record (``f"signup-{user.id}"``). To be
+        usable on an invoice a client also needs ``currency``, ``locale`` and an address.
+        """
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        body = body_of(ClientCreateFields, fields, call="clients.create")
+        client: Client = await write(
+            self._transport, "POST", self._path, decode_client, options, json=body
+        )
+        return client
+
+    async def update(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **fields: Unpack[ClientFields],
+    ) -> Client:
+        """Change the given fields (``None`` clears one); the others stay as they are."""
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        body = body_of(ClientFields, fields, call="clients.update")
+        path = f"{self._path}/{quote_id(id)}"
+        client: Client = await write(
+            self._transport, "PATCH", path, decode_client, options, json=body, resource_id=id
+        )
+        return client
+
+    async def delete(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Delete a client for good (its recurring invoices are canceled; issued invoices
+        keep their copy of it). A retry that finds it gone already counts as done."""
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        path = f"{self._path}/{quote_id(id)}"
+        await delete_once(self._transport, path, options, resource_id=id)

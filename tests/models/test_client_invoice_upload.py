@@ -32,12 +32,14 @@ def assert_seed_attributes(upload: ClientInvoiceUpload) -> None:
     assert upload.updated_at == stamp
 
 
-def test_json_api_envelope_uses_data_id() -> None:
+def test_json_api_envelope_id_is_the_documented_upload_id() -> None:
+    # The schema says attributes.id is the id to pass as upload_id; data.id stays reachable.
     upload = decode_client_invoice_upload(
         (FIXTURES / "client_invoice_upload_data.json").read_bytes()
     )
 
-    assert upload.id == DATA_ID
+    assert upload.id == ATTRIBUTES_ID
+    assert upload.data_id == DATA_ID
     assert_seed_attributes(upload)
 
 
@@ -55,7 +57,9 @@ def test_json_api_envelope_without_data_id_falls_back_to_attributes() -> None:
     raw = fixture_json("client_invoice_upload_data.json")
     del raw["data"]["id"]
 
-    assert decode_client_invoice_upload(json.dumps(raw).encode()).id == ATTRIBUTES_ID
+    upload = decode_client_invoice_upload(json.dumps(raw).encode())
+    assert upload.id == ATTRIBUTES_ID
+    assert upload.data_id is None
 
 
 def test_legacy_envelope() -> None:
@@ -64,6 +68,7 @@ def test_legacy_envelope() -> None:
     )
 
     assert upload.id == ATTRIBUTES_ID
+    assert upload.data_id is None
     assert_seed_attributes(upload)
 
 
@@ -71,9 +76,11 @@ def test_both_envelopes_give_equal_models() -> None:
     legacy = fixture_json("client_invoice_upload_legacy.json")["client_invoice_upload"]
     data = {"data": {"type": "client_invoices_upload", "id": legacy["id"], "attributes": legacy}}
 
-    assert decode_client_invoice_upload(json.dumps(data).encode()) == decode_client_invoice_upload(
+    from_data = decode_client_invoice_upload(json.dumps(data).encode())
+    from_legacy = decode_client_invoice_upload(
         json.dumps({"client_invoice_upload": legacy}).encode()
     )
+    assert msgspec.structs.replace(from_data, data_id=None) == from_legacy
 
 
 @pytest.mark.parametrize(
@@ -112,7 +119,7 @@ def test_unknown_fields_empty_timestamps_and_unknown_content_type() -> None:
 
     upload = decode_client_invoice_upload(body)
 
-    assert upload == ClientInvoiceUpload(id="x", content_type="image/webp")
+    assert upload == ClientInvoiceUpload(id="x", data_id="x", content_type="image/webp")
 
 
 def test_non_json_is_a_decode_error() -> None:
@@ -127,4 +134,5 @@ def test_round_trip_through_legacy_envelope() -> None:
 
     encoded = msgspec.json.encode({"client_invoice_upload": upload})
 
-    assert decode_client_invoice_upload(encoded) == upload
+    # data_id belongs to the JSON:API envelope, which the legacy one does not have.
+    assert decode_client_invoice_upload(encoded) == msgspec.structs.replace(upload, data_id=None)

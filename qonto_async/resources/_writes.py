@@ -1,0 +1,165 @@
+"""Writes that happen exactly once, whatever the network does.
+
+Every write carries an ``X-Qonto-Idempotency-Key`` (the caller's, or a UUID4 made once per
+call) on every attempt, which is what lets the transport retry it. Qonto documents the key
+for some endpoints only, so two more rules cover a server that ignores it; both apply only
+when an earlier attempt of the same call got no usable answer (so it may have happened):
+
+- a DELETE answered 404 after such an attempt is done, not failed;
+- an action refused after such an attempt (finalize answered "not a draft") is done if the
+  record now stands where the action leads, and its record is returned.
+
+A refused action is an :class:`~qonto_async.InvalidTransitionError` naming the action and
+the state the record is in (read back with one GET), when that state is why.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from .._transport import Transport
+from ..errors import (
+    APIStatusError,
+    BadRequestError,
+    ConflictError,
+    IdempotencyKeyReusedError,
+    InvalidTransitionError,
+    NotFoundError,
+    QontoError,
+    UnprocessableEntityError,
+)
+
+__all__ = [
+    "Transition",
+    "WriteOptions",
+    "delete_once",
+    "empty",
+    "new_key",
+    "settle",
+    "transition",
+    "write",
+]
+
+M = TypeVar("M", bound="HasStatus")
+
+
+class HasStatus(Protocol):
+    @property
+    def status(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An action on a record: which statuses it starts from and which it leads to (empty:
+    the status does not change)."""
+
+    action: str
+    starts: frozenset[str]
+    leads_to: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOptions:
+    idempotency_key: str | None = None
+    timeout: float | None = None
+    extra_headers: Mapping[str, str] | None = None
+
+
+def new_key(given: str | None) -> str:
+    if given is None:
+        return str(uuid.uuid4())
+    if not isinstance(given, str) or not given.strip():
+        raise ValueError("idempotency_key must be a non-empty string")
+    return given
+
+
+def empty(body: bytes) -> None:
+    """The decoder of answers whose body does not matter (204, an acknowledgement)."""
+    return
+
+
+def write(
+    transport: Transport,
+    method: str,
+    path: str,
+    decode: Callable[[bytes], Any],
+    options: WriteOptions,
+    *,
+    json: Any = None,
+    resource_id: str | None = None,
+) -> Coroutine[Any, Any, Any]:
+    return transport.request(
+        method,
+        path,
+        decode,
+        json=json,
+        headers=options.extra_headers,
+        idempotency_key=new_key(options.idempotency_key),
+        resource_id=resource_id,
+        timeout=options.timeout,
+    )
+
+
+async def delete_once(
+    transport: Transport, path: str, options: WriteOptions, *, resource_id: str
+) -> None:
+    failure: NotFoundError | None = None
+    try:
+        await write(transport, "DELETE", path, empty, options, resource_id=resource_id)
+    except NotFoundError as exc:
+        if (exc.attempts or 1) == 1:
+            failure = exc
+    if failure is not None:
+        raise failure
+
+
+_REFUSALS = (BadRequestError, ConflictError, UnprocessableEntityError)
+
+
+async def transition(
+    transport: Transport,
+    path: str,
+    step: Transition,
+    options: WriteOptions,
+    *,
+    resource_id: str,
+    decode: Callable[[bytes], Any],
+    read_back: Callable[[], Coroutine[Any, Any, M]],
+    json: Any = None,
+    method: str = "POST",
+) -> Any:
+    """Run ``step`` (``POST path`` with ``json``); see the module's rules."""
+    refused: APIStatusError | None = None
+    try:
+        return await write(
+            transport, method, path, decode, options, json=json, resource_id=resource_id
+        )
+    except _REFUSALS as exc:
+        if isinstance(exc, IdempotencyKeyReusedError):
+            raise
+        refused = exc
+    return await settle(refused, step, read_back)
+
+
+async def settle(
+    refused: APIStatusError, step: Transition, read_back: Callable[[], Coroutine[Any, Any, M]]
+) -> M:
+    """After ``step`` was refused: the record, if an earlier attempt of this call got it
+    where the step leads; otherwise the refusal, as an :class:`InvalidTransitionError` when
+    the record's state is why."""
+    state: str | None = None
+    record: M | None = None
+    try:
+        record = await read_back()
+        state = record.status
+    except QontoError:
+        pass
+    uncertain = (refused.attempts or 1) > 1
+    if uncertain and record is not None and state in step.leads_to:
+        return record
+    if state is not None and state not in step.starts:
+        raise InvalidTransitionError.refusing(refused, transition=step.action, state=state)
+    raise refused
