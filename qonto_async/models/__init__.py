@@ -19,6 +19,13 @@ from .client_invoice import (
 )
 from .client_invoice_upload import ClientInvoiceUpload, decode_client_invoice_upload
 from .common import Address, Amount, EInvoicingLifecycleEvent, Meta, Phone
+from .requests import (
+    ClientCreateFields,
+    ClientFields,
+    ClientInvoiceCreateFields,
+    ClientInvoiceFields,
+    InvoiceItem,
+)
 from .supplier_invoice import (
     SUPPLIER_INVOICE_SORT_FIELDS,
     SUPPLIER_INVOICE_STATUSES,
@@ -48,13 +55,18 @@ __all__ = [
     "AvailableActionReasons",
     "AvailableActions",
     "Client",
+    "ClientCreateFields",
+    "ClientFields",
     "ClientInvoice",
+    "ClientInvoiceCreateFields",
+    "ClientInvoiceFields",
     "ClientInvoiceItem",
     "ClientInvoiceList",
     "ClientInvoiceUpload",
     "ClientList",
     "Discount",
     "EInvoicingLifecycleEvent",
+    "InvoiceItem",
     "Meta",
     "OrganizationSnapshot",
     "PaymentMethod",

@@ -101,6 +101,9 @@ class Dataset:
                 ]
             ),
         )
+        self.organization = organization
+        self.iban = iban
+        """The organisation's Qonto account: the ``payment_methods.iban`` invoices take."""
         self.client_records = ClientRecords(seed, start, self.now_epoch, clients)
         self.client_invoice_records = ClientInvoiceRecords(
             seed,

@@ -37,9 +37,10 @@ class FaultAction:
 
     ``kind`` is ``ok``, ``error`` (``status`` 5xx with a ``body`` of ``json``, ``empty`` or
     ``html``), ``throttle`` (429 with ``Retry-After``), ``drop`` (connection closed without an
-    answer), ``truncate`` (``body`` ``content_length``: fewer bytes than the announced
-    Content-Length, then the connection closes; ``json``: a well-framed answer whose JSON is cut)
-    or ``html`` (a proxy's HTML error page with ``status``).
+    answer; ``body`` ``after``: closed once the request was carried out, so a write happened
+    and its answer is lost), ``truncate`` (``body`` ``content_length``: fewer bytes than the
+    announced Content-Length, then the connection closes; ``json``: a well-framed answer whose
+    JSON is cut) or ``html`` (a proxy's HTML error page with ``status``).
     """
 
     kind: str
@@ -55,12 +56,14 @@ class FaultAction:
             return "429"
         if self.kind == "truncate" and self.body == "json":
             return "truncate:json"
+        if self.kind == "drop" and self.body == "after":
+            return "drop:after"
         return self.kind
 
     @classmethod
     def parse(cls, text: str) -> FaultAction:
-        """``ok``, ``500``/``502:empty``/``503:html``, ``429``, ``drop``, ``truncate``,
-        ``truncate:json``, ``html``/``html:504``."""
+        """``ok``, ``500``/``502:empty``/``503:html``, ``429``, ``drop``, ``drop:after``,
+        ``truncate``, ``truncate:json``, ``html``/``html:504``."""
         name, _, variant = text.strip().partition(":")
         if name.isdigit():
             status = int(name)
@@ -79,6 +82,8 @@ class FaultAction:
             return cls("truncate", body=mode)
         if name == "html":
             return cls("html", int(variant or 502))
+        if name == "drop" and variant == "after":
+            return cls("drop", body="after")
         if name in ("ok", "drop") and not variant:
             return cls(name)
         raise ValueError(f"unknown fault action {text!r}")
@@ -92,10 +97,11 @@ class Faults:
     if ``first_n`` is set, it is among the first ``first_n`` eligible requests since these
     faults were installed. Eligible requests first take the scripted ``sequence`` actions in
     order, then draw against the ``*_rate`` shares (checked in the order error, throttle, drop,
-    truncate, html; their sum must not exceed 1). Draws come from ``random.Random(seed)``
-    (``seed`` defaults to the fake's seed), so a run is reproducible for a given arrival order
-    of requests. Latency (``latency`` + uniform ``[0, jitter)`` seconds) is added to every
-    eligible request. A fault never alters the data of an answer it lets through.
+    truncate, html, drop_after; their sum must not exceed 1). ``drop_after_rate`` carries the
+    request out (a write commits) and then drops the connection before the answer. Draws come
+    from ``random.Random(seed)`` (``seed`` defaults to the fake's seed), so a run is
+    reproducible for a given arrival order of requests. Latency (``latency`` + uniform
+    ``[0, jitter)`` seconds) is added to every eligible request. A fault never alters the data of an answer it lets through.
 
     ``retry_after`` is the ``Retry-After`` of injected 429s (seconds, or a string sent as is,
     such as an HTTP date; ``None`` sends none); ``error_retry_after`` adds one to injected
@@ -115,6 +121,7 @@ class Faults:
     truncate_mode: Literal["content_length", "json"] = "content_length"
     html_rate: float = 0.0
     html_status: int = 502
+    drop_after_rate: float = 0.0
     sequence: tuple[str, ...] = ()
     first_n: int | None = None
     paths: tuple[str, ...] = ("/v2/*",)
@@ -127,6 +134,7 @@ class Faults:
             self.drop_rate,
             self.truncate_rate,
             self.html_rate,
+            self.drop_after_rate,
         )
         if any(r < 0 for r in rates) or sum(rates) > 1.000001:
             raise ValueError("fault rates must be >= 0 and sum to at most 1")
@@ -147,8 +155,8 @@ class Faults:
     def parse(cls, spec: str) -> Faults:
         """Build from a compact spec, as the CLIs take it.
 
-        Comma-separated ``key=value``: ``error``, ``throttle``, ``drop``, ``truncate``, ``html``
-        (shares, ``0.1`` or ``10%``), ``latency``/``jitter`` (``50ms``, ``0.05s`` or
+        Comma-separated ``key=value``: ``error``, ``throttle``, ``drop``, ``truncate``, ``html``,
+        ``drop_after`` (shares, ``0.1`` or ``10%``), ``latency``/``jitter`` (``50ms``, ``0.05s`` or
         seconds), ``retry_after`` / ``error_retry_after`` (seconds), ``first`` (int),
         ``paths`` (``|``-separated patterns), ``seq`` (``+``-separated actions, e.g.
         ``503+drop+429``), ``seed``, ``truncate_mode``, ``statuses`` (``|``-separated 5xx),
@@ -162,7 +170,7 @@ class Faults:
                 raise ValueError(f"fault spec item {part!r} is not key=value")
             key = key.strip().replace("-", "_")
             value = value.strip()
-            if key in ("error", "throttle", "drop", "truncate", "html"):
+            if key in ("error", "throttle", "drop", "truncate", "html", "drop_after"):
                 values[f"{key}_rate"] = _share(value)
             elif key in ("latency", "jitter"):
                 values[key] = _seconds(value)
@@ -232,6 +240,7 @@ class FaultState:
             (f.drop_rate, "drop"),
             (f.truncate_rate, "truncate"),
             (f.html_rate, "html"),
+            (f.drop_after_rate, "drop_after"),
         ):
             if rate > 0:
                 acc += rate
@@ -271,6 +280,8 @@ class FaultState:
             return FaultAction("truncate", body=self.faults.truncate_mode)
         if kind == "html":
             return FaultAction("html", self.faults.html_status)
+        if kind == "drop_after":
+            return FaultAction("drop", body="after")
         return FaultAction(kind)
 
 

@@ -30,6 +30,8 @@ class FakeOptions:
     - ``access_token_ttl``, ``refresh_token_grace``: OAuth token lifetimes, in seconds.
     - ``auth_failure_limit``: Qonto's throttling of callers with too many 401s (None: off).
     - ``now``: the instant the generated data is relative to.
+    - ``replay_reused_keys``: answer an idempotency key reused with a different body with the
+      first answer, as Qonto's page documents, instead of 422 ``idempotency_key_reused``.
     """
 
     staging_token: str | None = None
@@ -45,6 +47,7 @@ class FakeOptions:
     refresh_token_grace: float = 60.0
     auth_failure_limit: RateLimit | None = AUTH_FAILURE_LIMIT
     now: dt.datetime = DEFAULT_NOW
+    replay_reused_keys: bool = False
 
     def __post_init__(self) -> None:
         if self.staging_status not in (200, 302, 401):

@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from ._churn import ChurnState
+from ._client_writes import ClientWrites
 from ._controls import RecordControls
 from ._data import Dataset
 from ._faults import (
@@ -34,6 +35,8 @@ from ._faults import (
     truncate,
 )
 from ._files import IDEMPOTENCY_KEY, FileServer
+from ._idempotency import IdempotencyCache
+from ._invoice_writes import ACTIONS, InvoiceWrites
 from ._mutations import Mutations
 from ._oauth import OAuthServer
 from ._options import FakeOptions
@@ -46,6 +49,7 @@ from ._responses import (
     error_response,
 )
 from ._stats import Stats
+from ._validation import Invalid
 
 __all__ = ["FakeQonto"]
 
@@ -136,6 +140,11 @@ class FakeQonto(RecordControls):
             clock=lambda: self.clock(),
         )
         self._mutations = Mutations(self.dataset)
+        self._idempotency = IdempotencyCache(
+            lambda: self.clock(), replay_mismatch=options.replay_reused_keys
+        )
+        self._client_writes = ClientWrites(self)
+        self._invoice_writes = InvoiceWrites(self, lambda: self.clock(), self.dataset.iban)
         self._churn: ChurnState | None = None
         self._runner: web.AppRunner | None = None
         self.app = self._make_app()
@@ -233,6 +242,17 @@ class FakeQonto(RecordControls):
         """Make every issued access token expired (the next bearer call gets a 401)."""
         self._oauth.expire_access_tokens()
 
+    @property
+    def iban(self) -> str:
+        """The organisation's Qonto account: what ``payment_methods={"iban": ...}`` of a new
+        client invoice must name."""
+        return self.dataset.iban
+
+    @property
+    def emails_sent(self) -> list[dict[str, Any]]:
+        """Every ``client_invoices.send`` accepted, as ``{"invoice_id", "send_to", ...}``."""
+        return self._invoice_writes.emails_sent
+
     # -- credentials -------------------------------------------------------------------------
 
     @property
@@ -262,6 +282,15 @@ class FakeQonto(RecordControls):
         for name in RESOURCES:
             add("GET", f"/v2/{name}", records.list_handler(name))
         add("GET", "/v2/clients/{id}", records.get_handler("clients"))
+        clients, invoices = self._client_writes, self._invoice_writes
+        add("POST", "/v2/clients", clients.create)
+        add("PATCH", "/v2/clients/{id}", clients.update)
+        add("DELETE", "/v2/clients/{id}", clients.delete)
+        add("POST", "/v2/client_invoices", invoices.create)
+        add("PATCH", "/v2/client_invoices/{id}", invoices.update)
+        add("DELETE", "/v2/client_invoices/{id}", invoices.delete)
+        for action in ACTIONS:
+            add("POST", f"/v2/client_invoices/{{id}}/{action}", invoices.action(action))
         add("GET", "/v2/client_invoices/uploads/{id}", files.get_upload)
         add("POST", "/v2/client_invoices/uploads", files.create_upload)
         add("GET", "/v2/client_invoices/{id}", records.get_handler("client_invoices"))
@@ -290,7 +319,13 @@ class FakeQonto(RecordControls):
         action = decision.action if decision else None
 
         response: web.StreamResponse | None = self._gate(request) if api else None
-        if response is None and action is not None and action.kind != "truncate":
+        lose_answer = action is not None and action.kind == "drop" and action.body == "after"
+        if (
+            response is None
+            and action is not None
+            and action.kind != "truncate"
+            and not lose_answer
+        ):
             self.stats.faults[action.label] += 1
             if action.kind == "drop":
                 self.stats.requests[(route, 0)] += 1
@@ -304,11 +339,21 @@ class FakeQonto(RecordControls):
             if self._churn is not None and api and request.method == "GET":
                 self._churn.step()
             try:
-                response = await handler(request)
+                if request.method == "GET" or not api:
+                    response = await handler(request)
+                else:
+                    response = await self._idempotency.handle(request, _answering(handler))
             except web.HTTPException as exc:
-                if not api or exc.status != 404:
+                if not api or exc.status not in (404, 405):
                     raise
                 response = error_response(404, "not_found", "Route not found", trace_id, path)
+            if lose_answer:
+                assert action is not None
+                self.stats.faults[action.label] += 1
+                self.stats.requests[(route, 0)] += 1
+                if request.transport is not None:
+                    request.transport.abort()
+                return web.Response(status=500)  # never written: the transport is gone
         response.headers["X-Tyk-Trace-Id"] = trace_id
         if self.clock is not time.time:
             response.headers[hdrs.DATE] = email.utils.formatdate(self.clock(), usegmt=True)
@@ -369,6 +414,18 @@ class FakeQonto(RecordControls):
                 response.headers[hdrs.RETRY_AFTER] = str(wait)
                 return response
         return error_response(401, code, detail, trace_id, path)
+
+
+def _answering(handler: Handler) -> Handler:
+    """``handler`` with a refused write (:class:`Invalid`) turned into Qonto's error answer."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except Invalid as exc:
+            return exc.response(request[TRACE_ID], request.path)
+
+    return answer
 
 
 async def _login_page(request: web.Request) -> web.StreamResponse:
