@@ -56,31 +56,31 @@ ItemInput = InvoiceItem | Mapping[str, Any]
 
 
 class _ClientDetails(TypedDict, total=False):
-    name: str
-    first_name: str
-    last_name: str
-    email: str
-    extra_emails: Sequence[str]
-    phone: Phone | Mapping[str, Any]
-    e_invoicing_address: str
-    vat_number: str
-    tax_identification_number: str
-    address: str
-    city: str
-    zip_code: str
-    province_code: str
-    country_code: str
-    billing_address: Address | Mapping[str, Any]
-    delivery_address: Address | Mapping[str, Any]
-    recipient_code: str
-    currency: str
-    locale: str
+    name: str | None
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    extra_emails: Sequence[str] | None
+    phone: Phone | Mapping[str, Any] | None
+    e_invoicing_address: str | None
+    vat_number: str | None
+    tax_identification_number: str | None
+    address: str | None
+    city: str | None
+    zip_code: str | None
+    province_code: str | None
+    country_code: str | None
+    billing_address: Address | Mapping[str, Any] | None
+    delivery_address: Address | Mapping[str, Any] | None
+    recipient_code: str | None
+    currency: str | None
+    locale: str | None
 
 
 class ClientFields(_ClientDetails, total=False):
-    """What ``clients.update`` takes."""
+    """What ``clients.update`` takes; ``None`` clears a field."""
 
-    kind: str
+    kind: str | None
 
 
 class ClientCreateFields(_ClientDetails, total=False):
@@ -90,29 +90,29 @@ class ClientCreateFields(_ClientDetails, total=False):
 
 
 class _InvoiceDetails(TypedDict, total=False):
-    currency: str
-    payment_methods: Mapping[str, Any]
-    number: str
-    purchase_order: str
-    terms_and_conditions: str
-    header: str
-    footer: str
-    performance_start_date: DateInput
-    performance_end_date: DateInput
-    upload_id: str
-    quote_id: str
-    discount: Discount | Mapping[str, Any]
-    settings: Mapping[str, Any]
-    report_einvoicing: bool
+    currency: str | None
+    payment_methods: Mapping[str, Any] | None
+    number: str | None
+    purchase_order: str | None
+    terms_and_conditions: str | None
+    header: str | None
+    footer: str | None
+    performance_start_date: DateInput | None
+    performance_end_date: DateInput | None
+    upload_id: str | None
+    quote_id: str | None
+    discount: Discount | Mapping[str, Any] | None
+    settings: Mapping[str, Any] | None
+    report_einvoicing: bool | None
 
 
 class ClientInvoiceFields(_InvoiceDetails, total=False):
     """What ``client_invoices.update`` takes (a draft's fields)."""
 
-    client_id: str
-    issue_date: DateInput
-    due_date: DateInput
-    items: Sequence[ItemInput]
+    client_id: str | None
+    issue_date: DateInput | None
+    due_date: DateInput | None
+    items: Sequence[ItemInput] | None
 
 
 class ClientInvoiceCreateFields(_InvoiceDetails, total=False):
@@ -122,7 +122,7 @@ class ClientInvoiceCreateFields(_InvoiceDetails, total=False):
     issue_date: Required[DateInput]
     due_date: Required[DateInput]
     items: Required[Sequence[ItemInput]]
-    status: str
+    status: str | None
 
 
 class QuoteCreateFields(TypedDict, total=False):
@@ -130,11 +130,11 @@ class QuoteCreateFields(TypedDict, total=False):
     issue_date: Required[DateInput]
     expiry_date: Required[DateInput]
     items: Required[Sequence[ItemInput]]
-    currency: str
-    number: str
-    terms_and_conditions: str
-    header: str
-    footer: str
-    upload_id: str
-    discount: Discount | Mapping[str, Any]
-    settings: Mapping[str, Any]
+    currency: str | None
+    number: str | None
+    terms_and_conditions: str | None
+    header: str | None
+    footer: str | None
+    upload_id: str | None
+    discount: Discount | Mapping[str, Any] | None
+    settings: Mapping[str, Any] | None

@@ -101,7 +101,8 @@ class Faults:
     request out (a write commits) and then drops the connection before the answer. Draws come
     from ``random.Random(seed)`` (``seed`` defaults to the fake's seed), so a run is
     reproducible for a given arrival order of requests. Latency (``latency`` + uniform
-    ``[0, jitter)`` seconds) is added to every eligible request. A fault never alters the data of an answer it lets through.
+    ``[0, jitter)`` seconds) is added to every eligible request. A fault never alters the
+    data of an answer it lets through.
 
     ``retry_after`` is the ``Retry-After`` of injected 429s (seconds, or a string sent as is,
     such as an HTTP date; ``None`` sends none); ``error_retry_after`` adds one to injected

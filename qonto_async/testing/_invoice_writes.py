@@ -32,6 +32,12 @@ EDITABLE = (
     "purchase_order", "terms_and_conditions", "header", "footer", "performance_start_date",
     "performance_end_date", "upload_id", "quote_id", "discount", "settings", "report_einvoicing",
 )  # fmt: skip
+# What a new invoice has only if the caller gave it (the generated rows fill them in).
+UNSET_ON_CREATE = (
+    "purchase_order", "header", "footer", "performance_date", "performance_start_date",
+    "performance_end_date", "discount", "stamp_duty_amount", "welfare_fund", "withholding_tax",
+    "payment_reporting", "upload_id", "quote_id",
+)  # fmt: skip
 # action -> (states it starts from, state it leads to; None: unchanged)
 ACTIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "finalize": (("draft",), "unpaid"),
@@ -62,6 +68,7 @@ class InvoiceWrites:
         if status not in ("draft", "unpaid"):
             raise refusal("invalid", "status must be draft or unpaid", "/data/attributes/status")
         record = {
+            **dict.fromkeys(UNSET_ON_CREATE),
             "number": None,
             "status": "draft",
             "finalized_at": "",
@@ -181,7 +188,7 @@ class InvoiceWrites:
 
     @staticmethod
     def _editable(current: dict[str, Any]) -> dict[str, Any]:
-        out = {k: current.get(k) for k in EDITABLE if current.get(k) is not None}
+        out = {k: current.get(k) for k in EDITABLE if current.get(k) not in (None, "")}
         out["client_id"] = (current.get("client") or {}).get("id")
         methods = current.get("payment_methods") or [{}]
         out["payment_methods"] = {"iban": methods[0].get("iban")}
