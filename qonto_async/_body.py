@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_type_hints
 
 import msgspec
 
@@ -37,7 +37,12 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 @functools.cache
 def _hints(spec: type) -> dict[str, Any]:
-    return get_type_hints(spec)
+    """Each field's type, ``X | None`` read as ``X``."""
+    hints = {}
+    for name, hint in get_type_hints(spec).items():
+        members = [t for t in get_args(hint) if t is not type(None)]
+        hints[name] = members[0] if len(members) == 1 else hint
+    return hints
 
 
 def body_of(spec: type, fields: Mapping[str, Any], *, call: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ dicts. Money, quantities and rates are ``Decimal`` (or decimal strings), never `
 dates are ``datetime.date`` (or ``YYYY-MM-DD``).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: TypedDict reads Required[...] at class creation.
 
 import datetime
 from collections.abc import Mapping, Sequence
