@@ -27,6 +27,7 @@ from .errors import (
     ConflictError,
     ErrorDetail,
     EventLoopMismatchError,
+    FileRejectedError,
     IdempotencyKeyReusedError,
     InternalServerError,
     InvalidTransitionError,
@@ -65,6 +66,7 @@ from .models import (
     WelfareFund,
     WithholdingTax,
 )
+from .resources._bulk_upload import BulkFile
 
 __all__ = [
     "PRODUCTION_URL",
@@ -81,6 +83,7 @@ __all__ = [
     "AvailableActionReasons",
     "AvailableActions",
     "BadRequestError",
+    "BulkFile",
     "Client",
     "ClientClosedError",
     "ClientInvoice",
@@ -92,6 +95,7 @@ __all__ = [
     "EInvoicingLifecycleEvent",
     "ErrorDetail",
     "EventLoopMismatchError",
+    "FileRejectedError",
     "IdempotencyKeyReusedError",
     "InternalServerError",
     "InvalidTransitionError",

@@ -7,6 +7,7 @@
     │   └── APITimeoutError
     ├── APIResponseValidationError    an answer that does not decode (status, body excerpt, where)
     ├── ListChangedError              a list sorted by sort_by kept changing while it was read
+    ├── FileRejectedError             one file of a bulk upload refused (index, file_name, code)
     └── APIStatusError                status, code, detail, errors, trace_id, method, url
         ├── BadRequestError           400
         ├── AuthenticationError       401
@@ -43,6 +44,7 @@ __all__ = [
     "ConflictError",
     "ErrorDetail",
     "EventLoopMismatchError",
+    "FileRejectedError",
     "IdempotencyKeyReusedError",
     "InternalServerError",
     "InvalidTransitionError",
@@ -189,6 +191,33 @@ class ListChangedError(QontoError):
         text = f"{message} ({clip(url)})" if url else message
         super().__init__(text)
         self.url = url
+
+
+class FileRejectedError(QontoError):
+    """One file of a bulk upload that Qonto refused while taking the others: ``index`` is its
+    position in the input, ``code`` Qonto's (``invalid``, ``required``, ``limit_reached``,
+    ``internal_server_error``) or ``too_large`` when the SDK refused it before sending."""
+
+    def __init__(
+        self,
+        *,
+        index: int,
+        file_name: str,
+        code: str | None,
+        detail: str | None,
+        trace_id: str | None = None,
+    ) -> None:
+        self.index = index
+        self.file_name = file_name
+        self.code = code
+        self.detail = detail
+        self.trace_id = trace_id
+        text = f"file {index} ({clip(file_name)}) refused"
+        if code or detail:
+            text += ": " + " - ".join(p for p in (code, detail) if p)
+        if trace_id:
+            text += f" [trace_id {trace_id}]"
+        super().__init__(text)
 
 
 class APIConnectionError(QontoError):

@@ -22,6 +22,7 @@ __all__ = [
     "SupplierInvoiceList",
     "SupplierInvoiceMeta",
     "decode_supplier_invoice",
+    "decode_supplier_invoice_either",
     "decode_supplier_invoice_list",
 ]
 
@@ -168,6 +169,18 @@ class _SupplierInvoiceEnvelope(QontoModel, frozen=True, kw_only=True):
 
 _SUPPLIER_INVOICE = EnvelopeDecoder(_SupplierInvoiceEnvelope)
 _SUPPLIER_INVOICE_LIST = EnvelopeDecoder(SupplierInvoiceList)
+
+
+_BARE_SUPPLIER_INVOICE = EnvelopeDecoder(SupplierInvoice)
+
+
+def decode_supplier_invoice_either(data: bytes) -> SupplierInvoice:
+    """``{"supplier_invoice": {...}}`` or the bare object, as ``mark_as_paid``'s documented
+    example answers (its envelope is unconfirmed)."""
+    try:
+        return decode_supplier_invoice(data)
+    except msgspec.ValidationError:
+        return _BARE_SUPPLIER_INVOICE.decode(data)
 
 
 def decode_supplier_invoice(data: bytes) -> SupplierInvoice:

@@ -10,7 +10,7 @@ import aiohttp
 from ..models.client_invoice_upload import ClientInvoiceUpload, decode_client_invoice_upload
 from ._base import Resource, quote_id
 
-__all__ = ["ClientInvoiceUploadsResource", "FileInput"]
+__all__ = ["ClientInvoiceUploadsResource", "FileInput", "read_file"]
 
 PATH = "/v2/client_invoices/uploads"
 ACCEPTED_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
@@ -40,7 +40,7 @@ class ClientInvoiceUploadsResource(Resource):
         Every attempt carries the same ``X-Qonto-Idempotency-Key`` (a new UUID4 unless you
         give one), so a retry after a lost answer cannot create a second upload.
         """
-        content, filename = _read(file, filename)
+        content, filename = read_file(file, filename)
         content_type = content_type or mimetypes.guess_type(filename)[0]
         if content_type not in ACCEPTED_TYPES:
             raise ValueError(
@@ -64,7 +64,8 @@ class ClientInvoiceUploadsResource(Resource):
         )
 
 
-def _read(file: FileInput, filename: str | None) -> tuple[bytes, str]:
+def read_file(file: FileInput, filename: str | None) -> tuple[bytes, str]:
+    """``file``'s content and name (bytes need ``filename``)."""
     if isinstance(file, bytes | bytearray | memoryview):
         if not filename:
             raise ValueError("filename= is required when uploading bytes")

@@ -1,21 +1,48 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+import builtins
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+import msgspec
+
+from .._body import date_text
 from .._pagination import Paginator, ProgressCallback
 from .._transport import Transport
+from ..errors import QontoError
 from ..models.supplier_invoice import (
     SUPPLIER_INVOICE_SORT_FIELDS,
     SupplierInvoice,
     decode_supplier_invoice,
+    decode_supplier_invoice_either,
     decode_supplier_invoice_list,
 )
-from ._base import ListableResource
+from ._base import ListableResource, quote_id
+from ._bulk_upload import UploadInput, upload_in_chunks
 from ._params import Moment, Query, add, add_moments, flag, sort_key, statuses
+from ._writes import Transition, WriteOptions, transition
 
 __all__ = ["SupplierInvoicesResource"]
 
 DUE_DATE_FILTERS = frozenset({"past_and_today", "future", "missing_date"})
+BULK_SOURCES = frozenset(
+    {
+        "pay_by_invoice",
+        "supplier_invoices",
+        "integration",
+        "transaction_attachment",
+        "generic_upload",
+    }
+)
+MARK_AS_PAID = Transition(
+    "mark_as_paid",
+    frozenset(
+        {"to_review", "to_approve", "pending", "awaiting_payment", "to_pay", "paid", "archived"}
+    ),
+    frozenset({"paid"}),
+)
+UNMARK_AS_PAID = Transition("unmark_as_paid", frozenset({"paid"}), frozenset({"to_review"}))
 
 
 class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
@@ -87,3 +114,88 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
             limit=limit,
             start=start,
         )
+
+    # -- writes --------------------------------------------------------------------------
+
+    async def create_many(
+        self,
+        files: Iterable[UploadInput],
+        *,
+        source: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        skip_attachment_matcher: bool | None = None,
+        max_concurrency: int = 4,
+        timeout: float | None = None,
+    ) -> builtins.list[SupplierInvoice | QontoError]:
+        """Upload supplier invoices (PDF, JPEG, PNG): one result per file, in input order,
+        the created :class:`~qonto_async.SupplierInvoice` (status ``to_review``) or why it
+        failed (:class:`~qonto_async.FileRejectedError`, or the error of its whole request).
+
+        ``files`` are paths, binary file objects, ``(file_name, bytes)`` pairs or
+        :class:`~qonto_async.BulkFile` s. They go 20 per request (at most 15 MB each request),
+        ``max_concurrency`` requests at a time. Each file's idempotency key is derived from its
+        content unless a ``BulkFile`` gives one, so uploading a file again returns the invoice
+        it made the first time instead of a duplicate.
+        """
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        fields: dict[str, str] = {}
+        if source is not None:
+            if source not in BULK_SOURCES:
+                raise ValueError(f"source must be one of {sorted(BULK_SOURCES)}")
+            fields["source"] = source
+        if meta is not None:
+            fields["meta"] = msgspec.json.encode(dict(meta)).decode()
+        if skip_attachment_matcher is not None:
+            fields["skip_attachment_matcher"] = flag(skip_attachment_matcher)
+        return await upload_in_chunks(
+            self._transport, files, concurrency=max_concurrency, fields=fields, timeout=timeout
+        )
+
+    async def mark_as_paid(
+        self,
+        id: str,
+        *,
+        payment_date: dt.date | str | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> SupplierInvoice:
+        """Record (bookkeeping only, no money moves) that the invoice was paid on
+        ``payment_date`` (today by default). Not from ``scheduled``; already paid is a no-op."""
+        inner = (
+            {}
+            if payment_date is None
+            else {"payment_date": date_text(payment_date, "payment_date")}
+        )
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        # This endpoint's body is wrapped, unlike the others.
+        return await self._step(id, MARK_AS_PAID, {"supplier_invoice": inner}, options)
+
+    async def unmark_as_paid(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> SupplierInvoice:
+        """Take a paid invoice back to ``to_review`` (its payment date is cleared)."""
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        return await self._step(id, UNMARK_AS_PAID, {}, options)
+
+    async def _step(
+        self, id: str, step: Transition, body: Any, options: WriteOptions
+    ) -> SupplierInvoice:
+        quoted = quote_id(id)
+        invoice: SupplierInvoice = await transition(
+            self._transport,
+            f"{self._path}/{quoted}/{step.action}",
+            step,
+            options,
+            resource_id=id,
+            decode=decode_supplier_invoice_either,
+            read_back=lambda: self._fetch(id, quoted),
+            json=body,
+        )
+        return invoice

@@ -133,6 +133,8 @@ class Dataset:
             self.attachments[aid] = ("client_invoices", i)
         for i, aid in enumerate(self.supplier_invoice_records.attachment_ids):
             self.attachments[aid] = ("supplier_invoices", i)
+        # attachment id -> (file name, content) of files uploaded while the fake runs
+        self.uploaded_files: dict[str, tuple[str, bytes]] = {}
         self.uploads: dict[str, Upload] = {}
         up_rng = random.Random(f"{seed}:uploads")
         for n in range(uploads):
@@ -189,6 +191,9 @@ class Dataset:
         """``(file_name, content, created_epoch)`` of a known attachment."""
         table_name, i = self.attachments[attachment_id]
         table = self.tables[table_name]
+        if attachment_id in self.uploaded_files:
+            name, content = self.uploaded_files[attachment_id]
+            return name, content, table.created[i]
         name = (
             self.supplier_invoice_records.file_names[i]
             if table is self.supplier_invoices

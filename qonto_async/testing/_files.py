@@ -105,7 +105,7 @@ class FileServer:
                 path,
                 pointer="/client_invoices_upload",
             )
-        content_type = _upload_content_type(declared, content)
+        content_type = upload_content_type(declared, content)
         if content_type is None:
             return error_response(
                 422,
@@ -212,7 +212,7 @@ class FileServer:
         return web.Response(body=content, content_type=content_type)
 
 
-def _upload_content_type(declared: str | None, content: bytes) -> str | None:
+def upload_content_type(declared: str | None, content: bytes) -> str | None:
     declared = (declared or "").split(";")[0].strip().lower()
     if declared in UPLOAD_CONTENT_TYPES:
         return declared

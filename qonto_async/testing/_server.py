@@ -49,6 +49,7 @@ from ._responses import (
     error_response,
 )
 from ._stats import Stats
+from ._supplier_writes import SupplierWrites
 from ._validation import Invalid
 
 __all__ = ["FakeQonto"]
@@ -145,6 +146,7 @@ class FakeQonto(RecordControls):
         )
         self._client_writes = ClientWrites(self)
         self._invoice_writes = InvoiceWrites(self, lambda: self.clock(), self.dataset.iban)
+        self._supplier_writes = SupplierWrites(self, lambda: self.clock())
         self._churn: ChurnState | None = None
         self._runner: web.AppRunner | None = None
         self.app = self._make_app()
@@ -291,6 +293,10 @@ class FakeQonto(RecordControls):
         add("DELETE", "/v2/client_invoices/{id}", invoices.delete)
         for action in ACTIONS:
             add("POST", f"/v2/client_invoices/{{id}}/{action}", invoices.action(action))
+        suppliers = self._supplier_writes
+        add("POST", "/v2/supplier_invoices/bulk", suppliers.bulk)
+        add("POST", "/v2/supplier_invoices/{id}/mark_as_paid", suppliers.mark_as_paid)
+        add("POST", "/v2/supplier_invoices/{id}/unmark_as_paid", suppliers.unmark_as_paid)
         add("GET", "/v2/client_invoices/uploads/{id}", files.get_upload)
         add("POST", "/v2/client_invoices/uploads", files.create_upload)
         add("GET", "/v2/client_invoices/{id}", records.get_handler("client_invoices"))
