@@ -257,3 +257,16 @@ async def test_raw_response_of_an_action(qonto: QontoClient, http_mock: AioRespo
     assert (raw.status, raw.trace_id, raw.parsed.status) == (200, "t1", "unpaid")
     with pytest.raises(AttributeError):
         qonto.client_invoices.with_raw_response.list  # noqa: B018
+
+
+async def test_supplier_mark_as_paid_wraps_its_body_and_reads_a_bare_answer(
+    qonto: QontoClient, http_mock: AioResponses
+) -> None:
+    bare = json.loads((FIXTURES / "supplier_invoice.json").read_bytes())["supplier_invoice"]
+    url = f"{BASE_URL}/v2/supplier_invoices/s1/mark_as_paid"
+    http_mock.post(url, payload={**bare, "status": "paid"})
+    paid = await qonto.supplier_invoices.mark_as_paid("s1", payment_date=dt.date(2026, 1, 1))
+    assert paid.status == "paid"
+    (call,) = sent(http_mock, "POST")
+    assert body_of(call) == {"supplier_invoice": {"payment_date": "2026-01-01"}}
+    assert call.kwargs["headers"]["X-Qonto-Idempotency-Key"]
