@@ -29,6 +29,8 @@ from .resources import (
     ClientInvoicesResource,
     ClientInvoiceUploadsResource,
     ClientsResource,
+    CreditNotesResource,
+    QuotesResource,
     SupplierInvoicesResource,
 )
 
@@ -108,6 +110,8 @@ class QontoClient:
         self.supplier_invoices = SupplierInvoicesResource(self._transport)
         self.client_invoice_uploads = ClientInvoiceUploadsResource(self._transport)
         self.attachments = AttachmentsResource(self._transport)
+        self.quotes = QuotesResource(self._transport)
+        self.credit_notes = CreditNotesResource(self._transport)
 
     def with_options(
         self, *, timeout: float | None = None, max_retries: int | None = None

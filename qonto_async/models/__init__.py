@@ -19,12 +19,24 @@ from .client_invoice import (
 )
 from .client_invoice_upload import ClientInvoiceUpload, decode_client_invoice_upload
 from .common import Address, Amount, EInvoicingLifecycleEvent, Meta, Phone
+from .quote import (
+    QUOTE_STATUSES,
+    CreditNote,
+    CreditNoteList,
+    Quote,
+    QuoteList,
+    decode_credit_note,
+    decode_credit_note_list,
+    decode_quote,
+    decode_quote_list,
+)
 from .requests import (
     ClientCreateFields,
     ClientFields,
     ClientInvoiceCreateFields,
     ClientInvoiceFields,
     InvoiceItem,
+    QuoteCreateFields,
 )
 from .supplier_invoice import (
     SUPPLIER_INVOICE_SORT_FIELDS,
@@ -46,6 +58,7 @@ __all__ = [
     "CLIENT_INVOICE_SORT_FIELDS",
     "CLIENT_INVOICE_STATUSES",
     "CLIENT_SORT_FIELDS",
+    "QUOTE_STATUSES",
     "SUPPLIER_INVOICE_SORT_FIELDS",
     "SUPPLIER_INVOICE_STATUSES",
     "Address",
@@ -64,6 +77,8 @@ __all__ = [
     "ClientInvoiceList",
     "ClientInvoiceUpload",
     "ClientList",
+    "CreditNote",
+    "CreditNoteList",
     "Discount",
     "EInvoicingLifecycleEvent",
     "InvoiceItem",
@@ -73,6 +88,9 @@ __all__ = [
     "PaymentReporting",
     "Phone",
     "ProbativeAttachment",
+    "Quote",
+    "QuoteCreateFields",
+    "QuoteList",
     "RelatedInvoice",
     "RequestTransfer",
     "SuggestedTransaction",
@@ -87,6 +105,10 @@ __all__ = [
     "decode_client_invoice_list",
     "decode_client_invoice_upload",
     "decode_client_list",
+    "decode_credit_note",
+    "decode_credit_note_list",
+    "decode_quote",
+    "decode_quote_list",
     "decode_supplier_invoice",
     "decode_supplier_invoice_list",
 ]

@@ -4,6 +4,7 @@ from .attachments import AttachmentsResource
 from .client_invoice_uploads import ClientInvoiceUploadsResource
 from .client_invoices import ClientInvoicesResource
 from .clients import ClientsResource
+from .quotes import CreditNotesResource, QuotesResource
 from .supplier_invoices import SupplierInvoicesResource
 
 __all__ = [
@@ -11,5 +12,7 @@ __all__ = [
     "ClientInvoiceUploadsResource",
     "ClientInvoicesResource",
     "ClientsResource",
+    "CreditNotesResource",
+    "QuotesResource",
     "SupplierInvoicesResource",
 ]

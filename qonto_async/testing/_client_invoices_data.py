@@ -86,10 +86,14 @@ class ClientInvoiceRecords:
         if "status" in fields:
             self.statuses[i] = fields["status"]
 
+    @property
+    def organization_id(self) -> str:
+        return self._org.id
+
     def status(self, i: int) -> str:
         return self.statuses[i]
 
-    def _items(self, variant: int, currency: str) -> tuple[msgspec.Raw, int, int]:
+    def item_lines(self, variant: int, currency: str) -> tuple[msgspec.Raw, int, int]:
         """Pre-encoded item list ``variant`` in ``currency``, with its total and VAT cents.
 
         Invoices draw their lines from a pool of variants: building and encoding lines per
@@ -153,7 +157,7 @@ class ClientInvoiceRecords:
         created = self.table.created[i]
         draft = status == "draft"
         currency = draws.pick(CURRENCIES)
-        items, total, vat_total = self._items(draws.below(ITEM_POOL), currency)
+        items, total, vat_total = self.item_lines(draws.below(ITEM_POOL), currency)
         invoice_id = self.table.ids[i]
         issue_day = (created + 3600 * draws.below(48)) // DAY
         due_day = issue_day + draws.pick((0, 15, 30, 30, 45, 60))

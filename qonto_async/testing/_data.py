@@ -40,6 +40,7 @@ from ._datagen import (
     ts_offset,
     uuid4,
 )
+from ._documents_data import CreditNoteRecords, QuoteRecords
 from ._supplier_invoices_data import SupplierInvoiceRecords
 
 __all__ = [
@@ -69,9 +70,11 @@ class Dataset:
         client_invoices: int = 200,
         supplier_invoices: int = 200,
         uploads: int = 3,
+        quotes: int = 20,
+        credit_notes: int = 20,
         now: dt.datetime = DEFAULT_NOW,
     ) -> None:
-        if min(clients, client_invoices, supplier_invoices, uploads) < 0:
+        if min(clients, client_invoices, supplier_invoices, uploads, quotes, credit_notes) < 0:
             raise ValueError("record counts must be >= 0")
         if client_invoices and not clients:
             raise ValueError("client invoices need at least one client")
@@ -121,11 +124,25 @@ class Dataset:
             supplier_invoices,
             organization_id=self.organization_id,
         )
+        clients_, invoices_ = self.client_records, self.client_invoice_records
+        self.quote_records = QuoteRecords(
+            seed, start, self.now_epoch, quotes, clients=clients_, invoices=invoices_
+        )
+        self.credit_note_records = CreditNoteRecords(
+            seed, start, self.now_epoch, credit_notes, clients=clients_, invoices=invoices_
+        )
         self.clients = self.client_records.table
         self.client_invoices = self.client_invoice_records.table
         self.supplier_invoices = self.supplier_invoice_records.table
         self.tables: dict[str, Table] = {
-            t.name: t for t in (self.clients, self.client_invoices, self.supplier_invoices)
+            t.name: t
+            for t in (
+                self.clients,
+                self.client_invoices,
+                self.supplier_invoices,
+                self.quote_records.table,
+                self.credit_note_records.table,
+            )
         }
         # attachment id -> (table name, record index)
         self.attachments: dict[str, tuple[str, int]] = {}

@@ -23,7 +23,7 @@ from ._files import not_found
 from ._responses import SERVED, encode, json_response
 from ._validation import Problems, read_body, refusal
 
-__all__ = ["InvoiceWrites"]
+__all__ = ["InvoiceWrites", "invoice_line"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CENT = Decimal("0.01")
@@ -229,7 +229,8 @@ class InvoiceWrites:
             p.add("items", "blank", "items can't be blank")
         else:
             lines = [
-                self._line(p, item, f"items/{n}", currency or "EUR") for n, item in enumerate(items)
+                invoice_line(p, item, f"items/{n}", currency or "EUR")
+                for n, item in enumerate(items)
             ]
         for key in (
             "number",
@@ -271,48 +272,48 @@ class InvoiceWrites:
         )
         return fields
 
-    @staticmethod
-    def _line(p: Problems, item: Any, at: str, currency: str) -> dict[str, Any]:
-        if not isinstance(item, dict):
-            p.add(at, "invalid", "an item must be an object")
-            return {"total_amount_cents": 0, "total_vat_cents": 0}
-        p.text(item, "title", required=True, prefix=f"{at}/")
-        quantity = p.decimal(item.get("quantity"), f"{at}/quantity", low=Decimal("0"))
-        price = item.get("unit_price")
-        value = p.decimal(
-            price.get("value") if isinstance(price, dict) else None, f"{at}/unit_price/value"
-        )
-        rate = p.decimal(item.get("vat_rate"), f"{at}/vat_rate", low=Decimal(0), high=Decimal(1))
-        if quantity is None or value is None or rate is None:
-            return {"total_amount_cents": 0, "total_vat_cents": 0}
-        gross = quantity * value
-        discount = item.get("discount")
-        off = Decimal(0)
-        if isinstance(discount, dict):
-            dvalue = p.decimal(discount.get("value"), f"{at}/discount/value", low=Decimal(0))
-            if dvalue is not None:
-                off = gross * dvalue if discount.get("type") == "percentage" else min(gross, dvalue)
-        subtotal = _cents(gross) - _cents(off)
-        vat = _cents(Decimal(subtotal) * rate / 100)
-        line = {k: item.get(k) for k in ("title", "description", "unit", "vat_exemption_reason")}
-        line.update(
-            quantity=item["quantity"],
-            unit_price=amount(_cents(value), currency),
-            unit_price_cents=_cents(value),
-            vat_rate=item["vat_rate"],
-            discount={**discount, "amount": amount(_cents(off), currency)}
-            if isinstance(discount, dict)
-            else None,
-            total_vat=amount(vat, currency),
-            total_vat_cents=vat,
-            total_amount=amount(subtotal + vat, currency),
-            total_amount_cents=subtotal + vat,
-            subtotal=amount(subtotal, currency),
-            subtotal_cents=subtotal,
-        )
-        return line
-
     def _answer(self, request: web.Request, invoice_id: str, status: int) -> web.Response:
         request[SERVED] = ("client_invoices", (invoice_id,))
         record = self._store.record("client_invoices", invoice_id)
         return json_response(encode({"client_invoice": record}), status)
+
+
+def invoice_line(p: Problems, item: Any, at: str, currency: str) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        p.add(at, "invalid", "an item must be an object")
+        return {"total_amount_cents": 0, "total_vat_cents": 0}
+    p.text(item, "title", required=True, prefix=f"{at}/")
+    quantity = p.decimal(item.get("quantity"), f"{at}/quantity", low=Decimal("0"))
+    price = item.get("unit_price")
+    value = p.decimal(
+        price.get("value") if isinstance(price, dict) else None, f"{at}/unit_price/value"
+    )
+    rate = p.decimal(item.get("vat_rate"), f"{at}/vat_rate", low=Decimal(0), high=Decimal(1))
+    if quantity is None or value is None or rate is None:
+        return {"total_amount_cents": 0, "total_vat_cents": 0}
+    gross = quantity * value
+    discount = item.get("discount")
+    off = Decimal(0)
+    if isinstance(discount, dict):
+        dvalue = p.decimal(discount.get("value"), f"{at}/discount/value", low=Decimal(0))
+        if dvalue is not None:
+            off = gross * dvalue if discount.get("type") == "percentage" else min(gross, dvalue)
+    subtotal = _cents(gross) - _cents(off)
+    vat = _cents(Decimal(subtotal) * rate / 100)
+    line = {k: item.get(k) for k in ("title", "description", "unit", "vat_exemption_reason")}
+    line.update(
+        quantity=item["quantity"],
+        unit_price=amount(_cents(value), currency),
+        unit_price_cents=_cents(value),
+        vat_rate=item["vat_rate"],
+        discount={**discount, "amount": amount(_cents(off), currency)}
+        if isinstance(discount, dict)
+        else None,
+        total_vat=amount(vat, currency),
+        total_vat_cents=vat,
+        total_amount=amount(subtotal + vat, currency),
+        total_amount_cents=subtotal + vat,
+        subtotal=amount(subtotal, currency),
+        subtotal_cents=subtotal,
+    )
+    return line

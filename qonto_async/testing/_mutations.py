@@ -31,8 +31,10 @@ class Mutations:
             "clients": dataset.client_records,
             "client_invoices": dataset.client_invoice_records,
             "supplier_invoices": dataset.supplier_invoice_records,
+            "quotes": dataset.quote_records,
+            "credit_notes": dataset.credit_note_records,
         }
-        self._whole_seconds = {"clients", "client_invoices"}
+        self._whole_seconds = {"clients", "client_invoices", "quotes", "credit_notes"}
 
     def _table(self, resource: str) -> Table:
         try:

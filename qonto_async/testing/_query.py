@@ -47,6 +47,8 @@ LIST_SPECS = {
     "clients": ListSpec(CLIENT_SORT_FIELDS, ("name", False)),
     "client_invoices": ListSpec(CLIENT_INVOICE_SORT_FIELDS, ("created_at", True)),
     "supplier_invoices": ListSpec(SUPPLIER_INVOICE_SORT_FIELDS, ("created_at", True)),
+    "quotes": ListSpec(("created_at",), ("created_at", True)),
+    "credit_notes": ListSpec(("created_at",), ("created_at", True)),
 }
 
 _DUE_DATE_VALUES = ("past_and_today", "future", "missing_date")
@@ -216,10 +218,22 @@ def _supplier_invoices_filters(query: MultiMapping[str]) -> Filters:
     return tuple(out)
 
 
+def _quotes_filters(query: MultiMapping[str]) -> Filters:
+    out = _status_values(query, repeated=False)
+    out += _ranges(query, "created_at", "updated_at")
+    return tuple(out)
+
+
+def _credit_notes_filters(query: MultiMapping[str]) -> Filters:
+    return tuple(_ranges(query, "created_at", "updated_at"))
+
+
 _FILTER_PARSERS: dict[str, Callable[[MultiMapping[str]], Filters]] = {
     "clients": _clients_filters,
     "client_invoices": _client_invoices_filters,
     "supplier_invoices": _supplier_invoices_filters,
+    "quotes": _quotes_filters,
+    "credit_notes": _credit_notes_filters,
 }
 
 
@@ -262,6 +276,9 @@ def _predicate(data: Dataset, resource: str, key: str, value: Any) -> Callable[[
         if key == "status":
             return lambda i: data.client_invoice_status(i) in value
         raise KeyError(key)
+    if resource == "quotes" and key == "status":
+        quote_statuses = data.quote_records.statuses
+        return lambda i: quote_statuses[i] in value
     cols = data.supplier_columns()
     if key == "status":
         status = cols["status"]

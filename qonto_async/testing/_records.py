@@ -21,7 +21,7 @@ __all__ = ["RESOURCES", "RecordServer"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 encode = msgspec.json.Encoder().encode
-RESOURCES = ("clients", "client_invoices", "supplier_invoices")
+RESOURCES = ("clients", "client_invoices", "supplier_invoices", "quotes", "credit_notes")
 _SELECTION_CACHE = 64
 
 

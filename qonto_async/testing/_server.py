@@ -40,6 +40,7 @@ from ._invoice_writes import ACTIONS, InvoiceWrites
 from ._mutations import Mutations
 from ._oauth import OAuthServer
 from ._options import FakeOptions
+from ._quote_writes import QuoteWrites
 from ._records import RESOURCES, RecordServer
 from ._responses import (
     SERVED,
@@ -65,7 +66,8 @@ class FakeQonto(RecordControls):
     ``fake.token_url``, ``fake.client_id``, ``fake.client_secret``, ``fake.refresh_token``).
     Data, trace ids, tokens and fault draws all derive from ``seed``.
 
-    ``clients``, ``client_invoices``, ``supplier_invoices`` and ``uploads`` are record counts;
+    ``clients``, ``client_invoices``, ``supplier_invoices``, ``uploads``, ``quotes`` and
+    ``credit_notes`` are record counts;
     ``latency`` (seconds) is added to every ``/v2`` request; ``faults`` (:class:`Faults`) can
     be swapped at any time; ``rate_limit`` is one or several :class:`RateLimit` (Qonto's
     1,000 / 10 s and 10,000 / 10 min by default; ``None`` disables it). Everything else
@@ -81,6 +83,8 @@ class FakeQonto(RecordControls):
         client_invoices: int = 200,
         supplier_invoices: int = 200,
         uploads: int = 3,
+        quotes: int = 20,
+        credit_notes: int = 20,
         latency: float = 0.0,
         faults: Faults | None = None,
         rate_limit: RateLimit | Sequence[RateLimit] | None = QONTO_RATE_LIMITS,
@@ -99,6 +103,8 @@ class FakeQonto(RecordControls):
             client_invoices=client_invoices,
             supplier_invoices=supplier_invoices,
             uploads=uploads,
+            quotes=quotes,
+            credit_notes=credit_notes,
             now=options.now,
         )
         self.latency = latency
@@ -147,6 +153,7 @@ class FakeQonto(RecordControls):
         self._client_writes = ClientWrites(self)
         self._invoice_writes = InvoiceWrites(self, lambda: self.clock(), self.dataset.iban)
         self._supplier_writes = SupplierWrites(self, lambda: self.clock())
+        self._quote_writes = QuoteWrites(self)
         self._churn: ChurnState | None = None
         self._runner: web.AppRunner | None = None
         self.app = self._make_app()
@@ -301,6 +308,9 @@ class FakeQonto(RecordControls):
         add("POST", "/v2/client_invoices/uploads", files.create_upload)
         add("GET", "/v2/client_invoices/{id}", records.get_handler("client_invoices"))
         add("GET", "/v2/supplier_invoices/{id}", records.get_handler("supplier_invoices"))
+        add("GET", "/v2/quotes/{id}", records.get_handler("quotes"))
+        add("POST", "/v2/quotes", self._quote_writes.create)
+        add("GET", "/v2/credit_notes/{id}", records.get_handler("credit_notes"))
         add("GET", "/v2/attachments/{id}", files.get_attachment)
         add("POST", "/oauth2/token", self._oauth.token)
         add("GET", "/files/{kind}/{id}/{filename}", files.download)

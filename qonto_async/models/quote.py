@@ -1,0 +1,115 @@
+"""Quotes (``/v2/quotes``) and credit notes (``/v2/credit_notes``): the invoicing flow's
+other documents."""
+
+from __future__ import annotations
+
+import datetime
+
+import msgspec
+
+from .client import Client
+from .client_invoice import ClientInvoiceItem, Discount
+from .common import Amount, EnvelopeDecoder, Meta, QontoModel
+
+__all__ = [
+    "QUOTE_STATUSES",
+    "CreditNote",
+    "CreditNoteList",
+    "Quote",
+    "QuoteList",
+    "decode_credit_note",
+    "decode_credit_note_list",
+    "decode_quote",
+    "decode_quote_list",
+]
+
+QUOTE_STATUSES = ("pending_approval", "approved", "canceled")
+
+
+class Quote(QontoModel, frozen=True, kw_only=True):
+    """``status`` is one of :data:`QUOTE_STATUSES` (others pass through)."""
+
+    id: str
+    organization_id: str | None = None
+    number: str | None = None
+    status: str | None = None
+    currency: str | None = None
+    total_amount: Amount | None = None
+    total_amount_cents: int | None = None
+    vat_amount: Amount | None = None
+    vat_amount_cents: int | None = None
+    issue_date: datetime.date | None = None
+    expiry_date: datetime.date | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+    terms_and_conditions: str | None = None
+    header: str | None = None
+    footer: str | None = None
+    discount: Discount | None = None
+    items: list[ClientInvoiceItem] | None = None
+    client: Client | None = None
+    attachment_id: str | None = None
+    invoice_ids: list[str] | None = None
+    quote_url: str | None = None
+
+
+class CreditNote(QontoModel, frozen=True, kw_only=True):
+    """A credit note against ``invoice_id``; amounts and quantities are negative."""
+
+    id: str
+    invoice_id: str | None = None
+    attachment_id: str | None = None
+    issue_date: datetime.date | None = None
+    invoice_issue_date: datetime.date | None = None
+    number: str | None = None
+    reason: str | None = None
+    currency: str | None = None
+    total_amount: Amount | None = None
+    total_amount_cents: int | None = None
+    vat_amount: Amount | None = None
+    vat_amount_cents: int | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+    einvoicing_status: str | None = None
+    items: list[ClientInvoiceItem] | None = None
+    client: Client | None = None
+
+
+class QuoteList(QontoModel, frozen=True, kw_only=True):
+    items: list[Quote] = msgspec.field(name="quotes")
+    meta: Meta | None = None
+
+
+class CreditNoteList(QontoModel, frozen=True, kw_only=True):
+    items: list[CreditNote] = msgspec.field(name="credit_notes")
+    meta: Meta | None = None
+
+
+class _QuoteEnvelope(QontoModel, frozen=True, kw_only=True):
+    quote: Quote
+
+
+class _CreditNoteEnvelope(QontoModel, frozen=True, kw_only=True):
+    credit_note: CreditNote
+
+
+_QUOTE = EnvelopeDecoder(_QuoteEnvelope)
+_QUOTE_LIST = EnvelopeDecoder(QuoteList)
+_CREDIT_NOTE = EnvelopeDecoder(_CreditNoteEnvelope)
+_CREDIT_NOTE_LIST = EnvelopeDecoder(CreditNoteList)
+
+
+def decode_quote(data: bytes) -> Quote:
+    return _QUOTE.decode(data).quote
+
+
+def decode_quote_list(data: bytes) -> QuoteList:
+    return _QUOTE_LIST.decode(data)
+
+
+def decode_credit_note(data: bytes) -> CreditNote:
+    return _CREDIT_NOTE.decode(data).credit_note
+
+
+def decode_credit_note_list(data: bytes) -> CreditNoteList:
+    return _CREDIT_NOTE_LIST.decode(data)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Unpack
+
+from .._body import body_of
+from .._pagination import Paginator, ProgressCallback
+from .._transport import Transport
+from ..models.quote import (
+    CreditNote,
+    Quote,
+    decode_credit_note,
+    decode_credit_note_list,
+    decode_quote,
+    decode_quote_list,
+)
+from ..models.requests import QuoteCreateFields
+from ._base import ListableResource
+from ._params import Moment, Query, add, add_moments, sort_key, statuses
+from ._writes import WriteOptions, write
+
+__all__ = ["CreditNotesResource", "QuotesResource"]
+
+SORT_FIELDS = ("created_at",)
+
+
+class QuotesResource(ListableResource[Quote]):
+    """``/v2/quotes`` (scopes ``client_invoices.read``, ``client_invoice.write``)."""
+
+    _path = "/v2/quotes"
+
+    def __init__(self, transport: Transport) -> None:
+        super().__init__(transport, decode_quote, decode_quote_list)
+
+    def list(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        created_at_from: Moment | None = None,
+        created_at_to: Moment | None = None,
+        updated_at_from: Moment | None = None,
+        updated_at_to: Moment | None = None,
+        sort_by: str | None = None,
+        per_page: int = 100,
+        prefetch: int = 4,
+        on_progress: ProgressCallback | None = None,
+        limit: int | None = None,
+        start: str | None = None,
+    ) -> Paginator[Quote]:
+        """Every quote matching the filters, newest first (exactly once; see
+        :class:`~qonto_async.Paginator`). ``status``: ``pending_approval``, ``approved``,
+        ``canceled``, one or several."""
+        query: Query = []
+        if status is not None:
+            add(query, "filter[status]", ",".join(statuses("status", status)))
+        add_moments(query, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
+        return self._paginate(
+            query,
+            sort_by=None if sort_by is None else sort_key(sort_by, SORT_FIELDS),
+            created_at_from=created_at_from,
+            created_at_to=created_at_to,
+            per_page=per_page,
+            prefetch=prefetch,
+            on_progress=on_progress,
+            limit=limit,
+            start=start,
+        )
+
+    async def create(
+        self,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **fields: Unpack[QuoteCreateFields],
+    ) -> Quote:
+        """Create a quote for ``client_id``, valid until ``expiry_date``. ``number`` is
+        required when the organisation numbers its documents by hand (Qonto's default)."""
+        options = WriteOptions(idempotency_key, timeout, extra_headers)
+        body = body_of(QuoteCreateFields, fields, call="quotes.create")
+        quote: Quote = await write(
+            self._transport, "POST", self._path, decode_quote, options, json=body
+        )
+        return quote
+
+
+class CreditNotesResource(ListableResource[CreditNote]):
+    """``/v2/credit_notes`` (scope ``client_invoices.read``)."""
+
+    _path = "/v2/credit_notes"
+
+    def __init__(self, transport: Transport) -> None:
+        super().__init__(transport, decode_credit_note, decode_credit_note_list)
+
+    def list(
+        self,
+        *,
+        created_at_from: Moment | None = None,
+        created_at_to: Moment | None = None,
+        updated_at_from: Moment | None = None,
+        updated_at_to: Moment | None = None,
+        sort_by: str | None = None,
+        per_page: int = 100,
+        prefetch: int = 4,
+        on_progress: ProgressCallback | None = None,
+        limit: int | None = None,
+        start: str | None = None,
+    ) -> Paginator[CreditNote]:
+        """Every credit note, newest first (exactly once; see :class:`~qonto_async.Paginator`)."""
+        query: Query = []
+        add_moments(query, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
+        return self._paginate(
+            query,
+            sort_by=None if sort_by is None else sort_key(sort_by, SORT_FIELDS),
+            created_at_from=created_at_from,
+            created_at_to=created_at_to,
+            per_page=per_page,
+            prefetch=prefetch,
+            on_progress=on_progress,
+            limit=limit,
+            start=start,
+        )
