@@ -16,10 +16,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Required, TypedDict
 
-import msgspec
-
 from .client_invoice import Discount
-from .common import Address, Amount, Phone
+from .common import Address, Amount, Phone, QontoModel
 
 __all__ = [
     "ClientCreateFields",
@@ -34,7 +32,7 @@ DecimalInput = Decimal | int | str
 DateInput = datetime.date | str
 
 
-class InvoiceItem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class InvoiceItem(QontoModel, frozen=True, kw_only=True):
     """One line of an invoice, a quote or a credit note.
 
     ``vat_rate`` is a fraction (``Decimal("0.2")`` is 20%); ``unit_price`` an

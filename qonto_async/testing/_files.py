@@ -12,11 +12,12 @@ from typing import Any
 from urllib.parse import quote
 
 import msgspec
-from aiohttp import BodyPartReader, hdrs, web
+from aiohttp import hdrs, web
 
 from ._data import Dataset, Upload, ts_offset, uuid4
 from ._responses import SERVED, TRACE_ID, error_response, json_response, s3_error
 from ._stats import Download, Stats
+from ._validation import multipart_parts
 
 __all__ = ["IDEMPOTENCY_KEY", "FileServer", "not_found"]
 
@@ -84,18 +85,11 @@ class FileServer:
         content: bytes | None = None
         filename = declared = None
         if request.content_type == "multipart/form-data":
-            reader = await request.multipart()
-            async for part in reader:
-                if (
-                    isinstance(part, BodyPartReader)
-                    and part.name == "client_invoices_upload"
-                    and content is None
-                ):
-                    content = bytes(await part.read(decode=True))
-                    filename = part.filename
-                    declared = part.headers.get(hdrs.CONTENT_TYPE)
-                elif part is not None:
-                    await part.release()
+            for name, part_file, part_type, part_content in multipart_parts(
+                request, await request.read()
+            ):
+                if name == "client_invoices_upload" and content is None:
+                    content, filename, declared = part_content, part_file, part_type
         if content is None:
             return error_response(
                 422,

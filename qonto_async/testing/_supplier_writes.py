@@ -11,16 +11,14 @@ a no-op when already paid; unmarking goes from ``paid`` back to ``to_review``.
 from __future__ import annotations
 
 import datetime as dt
-import email.parser
-import email.policy
 from typing import Any
 
-from aiohttp import hdrs, web
+from aiohttp import web
 
 from ._client_writes import Store
 from ._files import not_found, upload_content_type
 from ._responses import SERVED, encode, json_response
-from ._validation import Problems, read_body, refusal
+from ._validation import Problems, multipart_parts, read_body, refusal
 
 __all__ = ["SupplierWrites"]
 
@@ -52,7 +50,7 @@ class SupplierWrites:
         options: dict[str, str] = {}
         total = 0
         # Read from the body bytes (the idempotency layer has read the stream already).
-        for name, filename, declared, content in _parts(request, await request.read()):
+        for name, filename, declared, content in multipart_parts(request, await request.read()):
             value: Any
             if name == FILE_FIELD:
                 total += len(content)
@@ -166,21 +164,3 @@ class SupplierWrites:
         request[SERVED] = ("supplier_invoices", (invoice_id,))
         # Qonto's example answers the bare object here (no ``supplier_invoice`` envelope).
         return json_response(encode(self._store.record("supplier_invoices", invoice_id)))
-
-
-def _parts(request: web.Request, body: bytes) -> list[tuple[str, str | None, str | None, bytes]]:
-    """``(field name, file name, content type, content)`` of each part of a multipart body."""
-    head = f"Content-Type: {request.headers.get(hdrs.CONTENT_TYPE, '')}\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-    if not message.is_multipart():
-        raise refusal("invalid_body", "Send the files as multipart/form-data", status=400)
-    parts = []
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        payload = part.get_payload(decode=True)
-        content = payload if isinstance(payload, bytes) else b""
-        declared = part.get("Content-Type")
-        parts.append((name, part.get_filename(), str(declared) if declared else None, content))
-    return parts

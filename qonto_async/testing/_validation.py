@@ -4,14 +4,16 @@ its JSON pointer (``/data/attributes/items/0/vat_rate``)."""
 from __future__ import annotations
 
 import datetime as dt
+import email.parser
+import email.policy
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
-from aiohttp import web
+from aiohttp import hdrs, web
 
-__all__ = ["Invalid", "Problems", "read_body", "refusal"]
+__all__ = ["Invalid", "Problems", "multipart_parts", "read_body", "refusal"]
 
 encode = msgspec.json.Encoder().encode
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -141,3 +143,24 @@ class Problems:
             self.add(field, "invalid", f"{field} must be between {low} and {high}")
             return None
         return number
+
+
+def multipart_parts(
+    request: web.Request, body: bytes
+) -> list[tuple[str, str | None, str | None, bytes]]:
+    """``(field name, file name, content type, content)`` of each part of a multipart body,
+    read from its bytes (the idempotency layer has consumed the stream already)."""
+    head = f"Content-Type: {request.headers.get(hdrs.CONTENT_TYPE, '')}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise refusal("invalid_body", "Send the files as multipart/form-data", status=400)
+    parts = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        declared = part.get("Content-Type")
+        parts.append((name, part.get_filename(), str(declared) if declared else None, content))
+    return parts
