@@ -36,12 +36,12 @@ from ._faults import (
 )
 from ._files import IDEMPOTENCY_KEY, FileServer
 from ._idempotency import IdempotencyCache
-from ._invoice_writes import ACTIONS, InvoiceWrites
+from ._invoice_writes import InvoiceWrites
 from ._mutations import Mutations
 from ._oauth import OAuthServer
 from ._options import FakeOptions
 from ._quote_writes import QuoteWrites
-from ._records import RESOURCES, RecordServer
+from ._records import RecordServer
 from ._responses import (
     SERVED,
     STAGING_PAGE,
@@ -49,9 +49,9 @@ from ._responses import (
     TYK_RATE_LIMIT_BODY,
     error_response,
 )
+from ._routes import answering, routes
 from ._stats import Stats
 from ._supplier_writes import SupplierWrites
-from ._validation import Invalid
 
 __all__ = ["FakeQonto"]
 
@@ -286,35 +286,16 @@ class FakeQonto(RecordControls):
 
     def _make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=32 * 1024 * 1024)
-        add = app.router.add_route
-        records, files = self._records, self._files
-        for name in RESOURCES:
-            add("GET", f"/v2/{name}", records.list_handler(name))
-        add("GET", "/v2/clients/{id}", records.get_handler("clients"))
-        clients, invoices = self._client_writes, self._invoice_writes
-        add("POST", "/v2/clients", clients.create)
-        add("PATCH", "/v2/clients/{id}", clients.update)
-        add("DELETE", "/v2/clients/{id}", clients.delete)
-        add("POST", "/v2/client_invoices", invoices.create)
-        add("PATCH", "/v2/client_invoices/{id}", invoices.update)
-        add("DELETE", "/v2/client_invoices/{id}", invoices.delete)
-        for action in ACTIONS:
-            add("POST", f"/v2/client_invoices/{{id}}/{action}", invoices.action(action))
-        suppliers = self._supplier_writes
-        add("POST", "/v2/supplier_invoices/bulk", suppliers.bulk)
-        add("POST", "/v2/supplier_invoices/{id}/mark_as_paid", suppliers.mark_as_paid)
-        add("POST", "/v2/supplier_invoices/{id}/unmark_as_paid", suppliers.unmark_as_paid)
-        add("GET", "/v2/client_invoices/uploads/{id}", files.get_upload)
-        add("POST", "/v2/client_invoices/uploads", files.create_upload)
-        add("GET", "/v2/client_invoices/{id}", records.get_handler("client_invoices"))
-        add("GET", "/v2/supplier_invoices/{id}", records.get_handler("supplier_invoices"))
-        add("GET", "/v2/quotes/{id}", records.get_handler("quotes"))
-        add("POST", "/v2/quotes", self._quote_writes.create)
-        add("GET", "/v2/credit_notes/{id}", records.get_handler("credit_notes"))
-        add("GET", "/v2/attachments/{id}", files.get_attachment)
-        add("POST", "/oauth2/token", self._oauth.token)
-        add("GET", "/files/{kind}/{id}/{filename}", files.download)
-        add("GET", "/sso/login", _login_page)
+        for method, path, handler in routes(
+            records=self._records,
+            files=self._files,
+            oauth=self._oauth,
+            clients=self._client_writes,
+            invoices=self._invoice_writes,
+            suppliers=self._supplier_writes,
+            quotes=self._quote_writes,
+        ):
+            app.router.add_route(method, path, handler)
         return app
 
     @web.middleware
@@ -358,7 +339,7 @@ class FakeQonto(RecordControls):
                 if request.method == "GET" or not api:
                     response = await handler(request)
                 else:
-                    response = await self._idempotency.handle(request, _answering(handler))
+                    response = await self._idempotency.handle(request, answering(handler))
             except web.HTTPException as exc:
                 if not api or exc.status not in (404, 405):
                     raise
@@ -430,19 +411,3 @@ class FakeQonto(RecordControls):
                 response.headers[hdrs.RETRY_AFTER] = str(wait)
                 return response
         return error_response(401, code, detail, trace_id, path)
-
-
-def _answering(handler: Handler) -> Handler:
-    """``handler`` with a refused write (:class:`Invalid`) turned into Qonto's error answer."""
-
-    async def answer(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except Invalid as exc:
-            return exc.response(request[TRACE_ID], request.path)
-
-    return answer
-
-
-async def _login_page(request: web.Request) -> web.StreamResponse:
-    return web.Response(body=STAGING_PAGE, content_type="text/html")
