@@ -10,7 +10,9 @@ import click
 from .._version import __version__
 from .export import export
 from .get import get
+from .invoice import invoice
 from .sync import sync
+from .upload import upload
 
 __all__ = ["cli", "run"]
 
@@ -42,6 +44,8 @@ def cli(verbose: int) -> None:
 cli.add_command(export)
 cli.add_command(get)
 cli.add_command(sync)
+cli.add_command(upload)
+cli.add_command(invoice)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -14,7 +14,12 @@ from .. import SANDBOX_URL, QontoClient
 from ..testing import FakeQonto, Faults
 from .failures import UsageFailure
 
-__all__ = ["Connection", "connection_options", "open_client"]
+__all__ = [
+    "Connection",
+    "connection_options",
+    "open_client",
+    "open_target",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -130,6 +135,15 @@ async def open_client(conn: Connection, warm: str | None = None) -> AsyncIterato
     The fake encodes the ``warm`` resource before the client is handed out: it runs in this
     process, and its work must not count in the export's timing (Qonto's does not either).
     """
+    async with open_target(conn, warm) as (client, _):
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def open_target(
+    conn: Connection, warm: str | None = None
+) -> AsyncIterator[tuple[QontoClient, FakeQonto | None]]:
+    """:func:`open_client`, with the embedded fake when there is one (its IBAN, its ids)."""
     settings: dict[str, Any] = {
         "timeout": conn.timeout,
         "max_retries": conn.max_retries,
@@ -153,7 +167,7 @@ async def open_client(conn: Connection, warm: str | None = None) -> AsyncIterato
                 login=fake.login, secret_key=fake.secret_key, base_url=fake.base_url, **settings
             ) as client,
         ):
-            yield client
+            yield client, fake
         return
     if conn.sandbox and conn.base_url:
         raise UsageFailure("--sandbox and --base-url (or QONTO_BASE_URL) are exclusive")
@@ -178,4 +192,4 @@ async def open_client(conn: Connection, warm: str | None = None) -> AsyncIterato
     except ValueError as exc:
         raise UsageFailure(str(exc)) from None
     async with client:
-        yield client
+        yield client, None
