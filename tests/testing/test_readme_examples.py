@@ -17,7 +17,7 @@ EXAMPLES = [
 
 @pytest.mark.parametrize(("line", "code"), EXAMPLES, ids=[f"line-{n}" for n, _ in EXAMPLES])
 async def test_readme_example_passes(line: int, code: str) -> None:
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__name__": f"readme_line_{line}"}
     exec(compile(code, f"README.md:{line}", "exec"), namespace)
     tests = [f for name, f in namespace.items() if name.startswith("test_")]
     assert tests
