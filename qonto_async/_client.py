@@ -114,16 +114,23 @@ class QontoClient:
         self.credit_notes = CreditNotesResource(self._transport)
 
     def with_options(
-        self, *, timeout: float | None = None, max_retries: int | None = None
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> QontoClient:
-        """This client with another ``timeout`` or ``max_retries`` for the calls made through
-        it, e.g. ``await qonto.with_options(timeout=5, max_retries=0).clients.get(id)`` in a
+        """This client with another ``timeout`` or ``max_retries``, or ``extra_headers`` sent
+        with every request, for the calls made through it (lists and ``get_many`` included),
+        e.g. ``await qonto.with_options(timeout=5, max_retries=0).clients.get(id)`` in a
         request handler that must answer fast. It shares the connection pool, the rate
         limiter, the concurrency cap, the credentials and :attr:`stats`; closing it closes
         nothing (close the client it came from).
         """
         clone = copy.copy(self)
-        clone._transport = self._transport.derive(timeout=timeout, max_retries=max_retries)
+        clone._transport = self._transport.derive(
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
         clone._bind_resources()
         return clone
 

@@ -158,12 +158,24 @@ class Transport:
         if not self._derived:
             await self._sessions.aclose()
 
-    def derive(self, *, timeout: float | None, max_retries: int | None) -> Transport:
-        """This transport with another timeout or retry budget, sharing everything else: the
-        session, the concurrency slots, the rate gate, the credentials and the stats. Closing
-        it closes nothing; the transport it came from owns the session."""
+    def derive(
+        self,
+        *,
+        timeout: float | None,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Transport:
+        """This transport with another timeout or retry budget, or more headers on every
+        request, sharing everything else: the session, the concurrency slots, the rate gate,
+        the credentials and the stats. Closing it closes nothing; the transport it came from
+        owns the session."""
         clone = copy.copy(self)
         clone._derived = True
+        if extra_headers:
+            added = {k: v for k, v in extra_headers.items() if k.lower() != "authorization"}
+            clone._api_headers = {**self._api_headers, **added}
+            if self._static_headers is not None:
+                clone._static_headers = {**self._static_headers, **added}
         if timeout is not None:
             if timeout <= 0:
                 raise ValueError("timeout must be positive")

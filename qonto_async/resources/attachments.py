@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..errors import APIResponseValidationError, PermissionDeniedError
 from ..models.attachment import Attachment, decode_attachment
 from ._base import Resource, quote_id
@@ -12,10 +14,21 @@ PATH = "/v2/attachments"
 class AttachmentsResource(Resource):
     """``/v2/attachments``: the files behind invoices (scope ``attachment.read``)."""
 
-    async def get(self, id: str) -> Attachment:
+    async def get(
+        self,
+        id: str,
+        *,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Attachment:
         """The attachment's metadata; its ``url`` is a signed link valid 30 minutes."""
         return await self._transport.request(
-            "GET", f"{PATH}/{quote_id(id)}", decode_attachment, resource_id=id
+            "GET",
+            f"{PATH}/{quote_id(id)}",
+            decode_attachment,
+            resource_id=id,
+            headers=extra_headers,
+            timeout=timeout,
         )
 
     async def download(self, id: str) -> bytes:

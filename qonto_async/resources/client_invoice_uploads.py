@@ -3,6 +3,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import uuid
+from collections.abc import Mapping
 from typing import BinaryIO
 
 import aiohttp
@@ -21,9 +22,20 @@ FileInput = bytes | str | os.PathLike[str] | BinaryIO
 class ClientInvoiceUploadsResource(Resource):
     """``/v2/client_invoices/uploads``: files to attach to client invoices or quotes."""
 
-    async def get(self, id: str) -> ClientInvoiceUpload:
+    async def get(
+        self,
+        id: str,
+        *,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ClientInvoiceUpload:
         return await self._transport.request(
-            "GET", f"{PATH}/{quote_id(id)}", decode_client_invoice_upload, resource_id=id
+            "GET",
+            f"{PATH}/{quote_id(id)}",
+            decode_client_invoice_upload,
+            resource_id=id,
+            headers=extra_headers,
+            timeout=timeout,
         )
 
     async def create(
@@ -33,6 +45,8 @@ class ClientInvoiceUploadsResource(Resource):
         content_type: str | None = None,
         *,
         idempotency_key: str | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> ClientInvoiceUpload:
         """Upload a PDF, JPEG or PNG; pass the returned ``id`` as ``upload_id`` later.
 
@@ -61,6 +75,8 @@ class ClientInvoiceUploadsResource(Resource):
             decode_client_invoice_upload,
             form=form,
             idempotency_key=idempotency_key or str(uuid.uuid4()),
+            headers=extra_headers,
+            timeout=timeout,
         )
 
 

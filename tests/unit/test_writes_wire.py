@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import pickle
+import re
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -270,3 +271,104 @@ async def test_supplier_mark_as_paid_wraps_its_body_and_reads_a_bare_answer(
     (call,) = sent(http_mock, "POST")
     assert body_of(call) == {"supplier_invoice": {"payment_date": "2026-01-01"}}
     assert call.kwargs["headers"]["X-Qonto-Idempotency-Key"]
+
+
+async def test_extra_headers_per_call_and_per_derived_client(
+    qonto: QontoClient, http_mock: AioResponses
+) -> None:
+    http_mock.get(f"{CLIENTS}/c1", payload=client_body())
+    await qonto.clients.get("c1", extra_headers={"X-Request-Id": "r1"})
+    (call,) = sent(http_mock, "GET")
+    assert call.kwargs["headers"]["X-Request-Id"] == "r1"
+
+    empty = {"clients": [], "meta": {"current_page": 1, "total_pages": 0, "total_count": 0}}
+    http_mock.get(re.compile(rf"^{CLIENTS}\?.*"), payload=empty, repeat=True)
+    tagged = qonto.with_options(extra_headers={"X-Request-Id": "r2", "Authorization": "x"})
+    assert await tagged.clients.list().all() == []
+    listed = [c for c in sent(http_mock, "GET") if c is not call]
+    assert listed
+    for request in listed:
+        assert request.kwargs["headers"]["X-Request-Id"] == "r2"
+        assert request.kwargs["headers"]["Authorization"] != "x"  # credentials stay ours
+
+
+QUOTE = {"client_id": "c1", "issue_date": "2026-01-01", "expiry_date": "2026-02-01", "items": []}
+SUPPLIERS = f"{BASE_URL}/v2/supplier_invoices"
+# (method called, its arguments, HTTP method, URL, the JSON body expected, the answer)
+WIRE: list[tuple[str, tuple[str, ...], dict[str, Any], str, str, Any, Any]] = [
+    (
+        "clients.update",
+        ("c1",),
+        {"email": "a@b.example"},
+        "PATCH",
+        f"{CLIENTS}/c1",
+        {"email": "a@b.example"},
+        client_body(),
+    ),
+    ("clients.delete", ("c1",), {}, "DELETE", f"{CLIENTS}/c1", None, None),
+    (
+        "client_invoices.update",
+        ("i1",),
+        {"header": "H"},
+        "PATCH",
+        f"{INVOICES}/i1",
+        {"header": "H"},
+        invoice(),
+    ),
+    ("client_invoices.delete", ("i1",), {}, "DELETE", f"{INVOICES}/i1", None, None),
+    (
+        "client_invoices.unmark_as_paid",
+        ("i1",),
+        {},
+        "POST",
+        f"{INVOICES}/i1/unmark_as_paid",
+        {},
+        invoice(),
+    ),
+    (
+        "client_invoices.mark_as_canceled",
+        ("i1",),
+        {},
+        "POST",
+        f"{INVOICES}/i1/mark_as_canceled",
+        {},
+        invoice(),
+    ),
+    (
+        "supplier_invoices.unmark_as_paid",
+        ("s1",),
+        {},
+        "POST",
+        f"{SUPPLIERS}/s1/unmark_as_paid",
+        {},
+        {"id": "s1"},
+    ),
+    ("quotes.create", (), QUOTE, "POST", f"{BASE_URL}/v2/quotes", QUOTE, {"quote": {"id": "q1"}}),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs", "method", "url", "body", "answer"), WIRE, ids=[w[0] for w in WIRE]
+)
+async def test_each_write_sends_its_method_path_body_and_key(
+    qonto: QontoClient,
+    http_mock: AioResponses,
+    name: str,
+    args: tuple[str, ...],
+    kwargs: dict[str, Any],
+    method: str,
+    url: str,
+    body: Any,
+    answer: Any,
+) -> None:
+    http_mock.add(url, method, payload=answer, status=200 if answer else 204)
+    resource, action = name.split(".")
+    await getattr(getattr(qonto, resource), action)(*args, **kwargs)
+    (call,) = sent(http_mock, method)
+    headers = call.kwargs["headers"]
+    assert uuid.UUID(headers["X-Qonto-Idempotency-Key"])
+    if body is None:
+        assert call.kwargs["data"] is None
+    else:
+        assert body_of(call) == body
+        assert headers["Content-Type"] == "application/json"
