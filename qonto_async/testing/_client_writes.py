@@ -64,7 +64,7 @@ class ClientWrites:
     async def create(self, request: web.Request) -> web.StreamResponse:
         body = await read_body(request, wrapper="client")
         kind = body.get("kind") or body.get("type")
-        fields = self._validate(body, kind, creating=True)
+        fields = self._validate(body, kind)
         record: dict[str, Any] = dict.fromkeys(FIELDS)
         record.update(fields)
         record.update(kind=kind, type=kind, e_invoicing_reachable=False, phone_number=None)
@@ -82,7 +82,7 @@ class ClientWrites:
         body = await read_body(request, wrapper="client")
         current = self._store.record("clients", client_id)
         kind = body.get("kind") or body.get("type") or current["kind"]
-        fields = self._validate({**current, **body}, kind, creating=False, given=body)
+        fields = self._validate({**current, **body}, kind, given=body)
         changes = {k: v for k, v in fields.items() if k in body}
         if kind != current["kind"]:
             changes.update(kind=kind, type=kind)
@@ -106,7 +106,6 @@ class ClientWrites:
         body: dict[str, Any],
         kind: Any,
         *,
-        creating: bool,
         given: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         p = Problems()

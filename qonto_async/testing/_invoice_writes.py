@@ -38,6 +38,7 @@ UNSET_ON_CREATE = (
     "performance_end_date", "discount", "stamp_duty_amount", "welfare_fund", "withholding_tax",
     "payment_reporting", "upload_id", "quote_id",
 )  # fmt: skip
+AMOUNTS = ("total_amount", "total_amount_cents", "vat_amount", "vat_amount_cents")
 # action -> (states it starts from, state it leads to; None: unchanged)
 ACTIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "finalize": (("draft",), "unpaid"),
@@ -64,7 +65,7 @@ class InvoiceWrites:
     async def create(self, request: web.Request) -> web.StreamResponse:
         body = await read_body(request, wrapper="client_invoice")
         status = body.get("status", "draft")
-        fields = self._validate(body, creating=True)
+        fields = self._validate(body)
         if status not in ("draft", "unpaid"):
             raise refusal("invalid", "status must be draft or unpaid", "/data/attributes/status")
         record = {
@@ -92,10 +93,13 @@ class InvoiceWrites:
             return not_found(request)
         body = await read_body(request, wrapper="client_invoice")
         self._require(current, "update", ("draft",))
-        fields = self._validate({**self._editable(current), **body}, creating=False)
-        self._store.update("client_invoices", invoice_id, **{
-            k: v for k, v in fields.items() if k in body or k in ("items", "total_amount")
-        })  # fmt: skip
+        fields = self._validate({**self._editable(current), **body})
+        # What was given, and what follows from it: the amounts, the client's snapshot.
+        derived = AMOUNTS if "items" in body else ()
+        if "client_id" in body:
+            derived = (*derived, "client")
+        changes = {k: v for k, v in fields.items() if k in body or k in derived}
+        self._store.update("client_invoices", invoice_id, **changes)
         return self._answer(request, invoice_id, 200)
 
     async def delete(self, request: web.Request) -> web.StreamResponse:
@@ -194,7 +198,7 @@ class InvoiceWrites:
         out["payment_methods"] = {"iban": methods[0].get("iban")}
         return out
 
-    def _validate(self, body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    def _validate(self, body: dict[str, Any]) -> dict[str, Any]:
         p = Problems()
         data = self._store.dataset
         client_id = p.text(body, "client_id", required=True)

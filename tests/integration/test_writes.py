@@ -111,6 +111,9 @@ async def test_invoice_lifecycle(qonto: QontoClient, fake: FakeQonto) -> None:
     invoice = await qonto.client_invoices.update(invoice.id, purchase_order="PO-42")
     assert invoice.purchase_order == "PO-42"
     assert invoice.total_amount_cents == 72000
+    two_lines = await qonto.client_invoices.update(invoice.id, items=[LINE, LINE])
+    assert (two_lines.total_amount_cents, two_lines.vat_amount_cents) == (144000, 24000)
+    assert two_lines.total_amount == Amount(value=Decimal("1440.00"), currency="EUR")
 
     invoice = await qonto.client_invoices.finalize(invoice.id)
     assert invoice.status == "unpaid"
