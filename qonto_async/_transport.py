@@ -17,7 +17,7 @@ import copy
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -28,6 +28,7 @@ from yarl import URL
 
 from ._answers import Answer, Target, connection_error, public_url, status_error, undecodable
 from ._auth import Auth
+from ._call import Call, QueryParams, no_body
 from ._ratelimit import RateGate
 from ._raw import ANSWERS
 from ._retry import Retrier, RetryPolicy
@@ -40,7 +41,6 @@ __all__ = ["ClientStats", "QueryParams", "Transport"]
 T = TypeVar("T")
 logger = logging.getLogger("qonto_async")
 
-QueryParams = Sequence[tuple[str, str]]
 FormFactory = Callable[[], aiohttp.FormData]
 TRACE_HEADER = "X-Tyk-Trace-Id"
 
@@ -57,55 +57,6 @@ class ClientStats:
     """Waits longer than a second on the client-side rate gate."""
     budget_wait_seconds: float = 0.0
     """How long those waits lasted, in all."""
-
-
-class _Call:
-    """Everything one request needs, built once and reused by every attempt."""
-
-    __slots__ = (
-        "authenticated",
-        "body",
-        "headers",
-        "keep_answer",
-        "method",
-        "params",
-        "resource_id",
-        "timeout",
-        "url",
-    )
-
-    def __init__(
-        self,
-        method: str,
-        url: URL,
-        params: QueryParams | None,
-        headers: dict[str, str],
-        body: Callable[[], Any],
-        resource_id: str | None,
-        authenticated: bool,
-        timeout: aiohttp.ClientTimeout,
-    ) -> None:
-        self.method = method
-        self.url = url
-        self.params = params
-        self.headers = headers
-        self.body = body
-        self.resource_id = resource_id
-        self.authenticated = authenticated
-        self.timeout = timeout
-        self.keep_answer = False
-
-    def target(self) -> Target:
-        """Who was asked, as errors show it (built only when something failed)."""
-        url = self.url if not self.params else self.url.extend_query(self.params)
-        return Target(self.method, public_url(url, keep_query=self.authenticated), self.resource_id)
-
-    def __repr__(self) -> str:
-        return f"_Call({self.method} {self.url.path}, resource_id={self.resource_id!r})"
-
-
-def _no_body() -> None:
-    return None
 
 
 class Transport:
@@ -211,7 +162,7 @@ class Transport:
         success path, not two.
         """
         url = URL(self.base_url + path, encoded=True)
-        body: Callable[[], Any] = _no_body
+        body: Callable[[], Any] = no_body
         if form is not None:
             body = form
         elif json is not None:
@@ -228,9 +179,7 @@ class Transport:
                 sent["X-Qonto-Idempotency-Key"] = idempotency_key
             if self._static_headers is not None:
                 sent["Authorization"] = self._static_headers["Authorization"]
-        call = _Call(
-            method, url, params, sent, body, resource_id, True, self._call_timeout(timeout)
-        )
+        call = Call(method, url, params, sent, body, resource_id, True, self._call_timeout(timeout))
         repeatable = RetryPolicy.may_repeat(method, idempotency_key)
         return cast(Coroutine[Any, Any, T], self._attempt(call, 1, decode, repeatable))
 
@@ -249,19 +198,19 @@ class Transport:
         sent = self._static_headers
         if sent is None:
             sent = dict(self._api_headers)
-        call = _Call(method, url, params, sent, _no_body, resource_id, True, self._timeout)
+        call = Call(method, url, params, sent, no_body, resource_id, True, self._timeout)
         call.keep_answer = True
         result: tuple[T, Answer] = await self._attempt(call, 1, decode, True)
         return result
 
     async def download(self, url: str, *, resource_id: str | None = None) -> bytes:
         """GET an absolute URL (a signed link) with no Qonto credentials, with retries."""
-        call = _Call(
+        call = Call(
             "GET",
             URL(url),
             None,
             dict(self._plain_headers),
-            _no_body,
+            no_body,
             resource_id,
             False,
             self._timeout,
@@ -294,7 +243,7 @@ class Transport:
             raise ValueError(f"timeout must be positive, not {timeout!r}")
         return aiohttp.ClientTimeout(total=timeout)
 
-    async def _recover(self, call: _Call, failure: QontoError, repeatable: bool) -> Answer:
+    async def _recover(self, call: Call, failure: QontoError, repeatable: bool) -> Answer:
         try:
             return await self.retrier.after_failure(
                 failure, lambda number: self._attempt(call, number), repeatable=repeatable
@@ -316,7 +265,7 @@ class Transport:
 
     async def _attempt(
         self,
-        call: _Call,
+        call: Call,
         number: int,
         decode: Callable[[bytes], Any] | None = None,
         repeatable: bool = True,
@@ -421,7 +370,7 @@ class Transport:
         raise error
 
     def _no_answer(
-        self, exc: BaseException, call: _Call, session: aiohttp.ClientSession
+        self, exc: BaseException, call: Call, session: aiohttp.ClientSession
     ) -> QontoError:
         if self._sessions.closed or session.closed:
             # aclose() ran while this request was on the wire, or its owner closed an

@@ -37,6 +37,7 @@ from .requests import (
     ClientInvoiceFields,
     InvoiceItem,
     QuoteCreateFields,
+    RequestOptions,
 )
 from .supplier_invoice import (
     SUPPLIER_INVOICE_SORT_FIELDS,
@@ -92,6 +93,7 @@ __all__ = [
     "QuoteCreateFields",
     "QuoteList",
     "RelatedInvoice",
+    "RequestOptions",
     "RequestTransfer",
     "SuggestedTransaction",
     "SupplierInvoice",

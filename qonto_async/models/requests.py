@@ -26,6 +26,7 @@ __all__ = [
     "ClientInvoiceFields",
     "InvoiceItem",
     "QuoteCreateFields",
+    "RequestOptions",
 ]
 
 DecimalInput = Decimal | int | str
@@ -136,3 +137,13 @@ class QuoteCreateFields(TypedDict, total=False):
     upload_id: str | None
     discount: Discount | Mapping[str, Any] | None
     settings: Mapping[str, Any] | None
+
+
+class RequestOptions(TypedDict, total=False):
+    """What every write takes besides its fields: the ``idempotency_key`` naming it (made
+    once per call when not given), a ``timeout`` in seconds for this call, and
+    ``extra_headers``."""
+
+    idempotency_key: str | None
+    timeout: float | None
+    extra_headers: Mapping[str, str] | None

@@ -31,6 +31,8 @@ from ..errors import (
     QontoError,
     UnprocessableEntityError,
 )
+from ..models.requests import RequestOptions
+from ._base import quote_id
 
 __all__ = [
     "Transition",
@@ -39,6 +41,7 @@ __all__ = [
     "empty",
     "new_key",
     "settle",
+    "step",
     "transition",
     "write",
 ]
@@ -66,6 +69,10 @@ class WriteOptions:
     idempotency_key: str | None = None
     timeout: float | None = None
     extra_headers: Mapping[str, str] | None = None
+
+    @classmethod
+    def of(cls, given: RequestOptions) -> WriteOptions:
+        return cls(**given)
 
 
 def new_key(given: str | None) -> str:
@@ -163,3 +170,47 @@ async def settle(
     if state is not None and state not in step.starts:
         raise InvalidTransitionError.refusing(refused, transition=step.action, state=state)
     raise refused
+
+
+M_co = TypeVar("M_co", bound="HasStatus", covariant=True)
+
+
+class Stepping(Protocol[M_co]):
+    """A resource whose records move through states: its path, transport and read-back."""
+
+    @property
+    def _path(self) -> str: ...
+
+    @property
+    def _transport(self) -> Transport: ...
+
+    def _fetch(self, id: str, quoted: str) -> Coroutine[Any, Any, M_co]: ...
+
+
+async def step(
+    resource: Stepping[M],
+    id: str,
+    action: Transition,
+    options: WriteOptions,
+    *,
+    json: Any,
+    decode: Callable[[bytes], Any],
+    method: str = "POST",
+) -> Any:
+    """Run ``action`` on record ``id``: ``POST <path>/<id>/<action>`` (or ``method`` on the
+    record itself, for update), with the rules of :func:`transition`."""
+    quoted = quote_id(id)
+    path = f"{resource._path}/{quoted}"
+    if method == "POST":
+        path = f"{path}/{action.action}"
+    return await transition(
+        resource._transport,
+        path,
+        action,
+        options,
+        resource_id=id,
+        decode=decode,
+        read_back=lambda: resource._fetch(id, quoted),
+        json=json,
+        method=method,
+    )

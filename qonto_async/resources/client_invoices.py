@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Unpack
 
 from .._body import body_of, date_text
@@ -19,10 +19,10 @@ from ..models.client_invoice import (
     decode_client_invoice,
     decode_client_invoice_list,
 )
-from ..models.requests import ClientInvoiceCreateFields, ClientInvoiceFields
+from ..models.requests import ClientInvoiceCreateFields, ClientInvoiceFields, RequestOptions
 from ._base import ListableResource, quote_id
 from ._params import Moment, Query, add, add_moments, flag, sort_key, statuses
-from ._writes import Transition, WriteOptions, delete_once, empty, settle, transition, write
+from ._writes import Transition, WriteOptions, delete_once, empty, settle, step, write
 
 __all__ = ["ClientInvoicesResource"]
 
@@ -128,37 +128,22 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
         invoice: ClientInvoice = await self._step(id, UPDATE, body, options, "PATCH")
         return invoice
 
-    async def delete(
-        self,
-        id: str,
-        *,
-        idempotency_key: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> None:
+    async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a draft (only drafts can be deleted: finalized invoices are canceled)."""
-        options = WriteOptions(idempotency_key, timeout, extra_headers)
         quoted = quote_id(id)
         refused: APIStatusError | None = None
+        path = f"{self._path}/{quoted}"
         try:
-            await delete_once(self._transport, f"{self._path}/{quoted}", options, resource_id=id)
+            await delete_once(self._transport, path, WriteOptions.of(options), resource_id=id)
         except (BadRequestError, ConflictError, UnprocessableEntityError) as exc:
             refused = exc
         if refused is not None:
             await settle(refused, DELETE, lambda: self._fetch(id, quoted))
 
-    async def finalize(
-        self,
-        id: str,
-        *,
-        idempotency_key: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> ClientInvoice:
+    async def finalize(self, id: str, **options: Unpack[RequestOptions]) -> ClientInvoice:
         """Turn a draft into an issued invoice (``unpaid``), numbered. Its PDF is generated
         about 10 seconds later."""
-        options = WriteOptions(idempotency_key, timeout, extra_headers)
-        invoice: ClientInvoice = await self._step(id, FINALIZE, {}, options)
+        invoice: ClientInvoice = await self._step(id, FINALIZE, {}, WriteOptions.of(options))
         return invoice
 
     async def send(
@@ -204,54 +189,26 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
         invoice: ClientInvoice = await self._step(id, MARK_AS_PAID, body, options)
         return invoice
 
-    async def unmark_as_paid(
-        self,
-        id: str,
-        *,
-        idempotency_key: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> ClientInvoice:
+    async def unmark_as_paid(self, id: str, **options: Unpack[RequestOptions]) -> ClientInvoice:
         """Take a paid invoice back to ``unpaid``."""
-        options = WriteOptions(idempotency_key, timeout, extra_headers)
-        invoice: ClientInvoice = await self._step(id, UNMARK_AS_PAID, {}, options)
+        invoice: ClientInvoice = await self._step(id, UNMARK_AS_PAID, {}, WriteOptions.of(options))
         return invoice
 
-    async def mark_as_canceled(
-        self,
-        id: str,
-        *,
-        idempotency_key: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> ClientInvoice:
+    async def mark_as_canceled(self, id: str, **options: Unpack[RequestOptions]) -> ClientInvoice:
         """Cancel an issued, unpaid invoice."""
-        options = WriteOptions(idempotency_key, timeout, extra_headers)
-        invoice: ClientInvoice = await self._step(id, MARK_AS_CANCELED, {}, options)
+        invoice: ClientInvoice = await self._step(
+            id, MARK_AS_CANCELED, {}, WriteOptions.of(options)
+        )
         return invoice
 
-    async def _step(
+    def _step(
         self,
         id: str,
-        step: Transition,
+        action: Transition,
         body: Any,
         options: WriteOptions,
         method: str = "POST",
         *,
         decode: Any = decode_client_invoice,
-    ) -> Any:
-        quoted = quote_id(id)
-        path = f"{self._path}/{quoted}"
-        if method == "POST":
-            path = f"{path}/{step.action}"
-        return await transition(
-            self._transport,
-            path,
-            step,
-            options,
-            resource_id=id,
-            decode=decode,
-            read_back=lambda: self._fetch(id, quoted),
-            json=body,
-            method=method,
-        )
+    ) -> Coroutine[Any, Any, Any]:
+        return step(self, id, action, options, json=body, decode=decode, method=method)

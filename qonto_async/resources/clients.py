@@ -7,7 +7,7 @@ from .._body import body_of
 from .._pagination import Paginator, ProgressCallback
 from .._transport import Transport
 from ..models.client import CLIENT_SORT_FIELDS, Client, decode_client, decode_client_list
-from ..models.requests import ClientCreateFields, ClientFields
+from ..models.requests import ClientCreateFields, ClientFields, RequestOptions
 from ._base import ListableResource, quote_id
 from ._params import Moment, Query, add, add_moments, sort_key
 from ._writes import WriteOptions, delete_once, write
@@ -107,16 +107,8 @@ class ClientsResource(ListableResource[Client]):
         )
         return client
 
-    async def delete(
-        self,
-        id: str,
-        *,
-        idempotency_key: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> None:
+    async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a client for good (its recurring invoices are canceled; issued invoices
         keep their copy of it). A retry that finds it gone already counts as done."""
-        options = WriteOptions(idempotency_key, timeout, extra_headers)
         path = f"{self._path}/{quote_id(id)}"
-        await delete_once(self._transport, path, options, resource_id=id)
+        await delete_once(self._transport, path, WriteOptions.of(options), resource_id=id)

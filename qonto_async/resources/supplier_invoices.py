@@ -3,7 +3,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 import msgspec
 
@@ -11,6 +11,7 @@ from .._body import date_text
 from .._pagination import Paginator, ProgressCallback
 from .._transport import Transport
 from ..errors import QontoError
+from ..models.requests import RequestOptions
 from ..models.supplier_invoice import (
     SUPPLIER_INVOICE_SORT_FIELDS,
     SupplierInvoice,
@@ -18,10 +19,10 @@ from ..models.supplier_invoice import (
     decode_supplier_invoice_either,
     decode_supplier_invoice_list,
 )
-from ._base import ListableResource, quote_id
+from ._base import ListableResource
 from ._bulk_upload import UploadInput, upload_in_chunks
 from ._params import Moment, Query, add, add_moments, flag, sort_key, statuses
-from ._writes import Transition, WriteOptions, transition
+from ._writes import Transition, WriteOptions, step
 
 __all__ = ["SupplierInvoicesResource"]
 
@@ -172,30 +173,14 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
         # This endpoint's body is wrapped, unlike the others.
         return await self._step(id, MARK_AS_PAID, {"supplier_invoice": inner}, options)
 
-    async def unmark_as_paid(
-        self,
-        id: str,
-        *,
-        idempotency_key: str | None = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> SupplierInvoice:
+    async def unmark_as_paid(self, id: str, **options: Unpack[RequestOptions]) -> SupplierInvoice:
         """Take a paid invoice back to ``to_review`` (its payment date is cleared)."""
-        options = WriteOptions(idempotency_key, timeout, extra_headers)
-        return await self._step(id, UNMARK_AS_PAID, {}, options)
+        return await self._step(id, UNMARK_AS_PAID, {}, WriteOptions.of(options))
 
     async def _step(
-        self, id: str, step: Transition, body: Any, options: WriteOptions
+        self, id: str, action: Transition, body: Any, options: WriteOptions
     ) -> SupplierInvoice:
-        quoted = quote_id(id)
-        invoice: SupplierInvoice = await transition(
-            self._transport,
-            f"{self._path}/{quoted}/{step.action}",
-            step,
-            options,
-            resource_id=id,
-            decode=decode_supplier_invoice_either,
-            read_back=lambda: self._fetch(id, quoted),
-            json=body,
+        invoice: SupplierInvoice = await step(
+            self, id, action, options, json=body, decode=decode_supplier_invoice_either
         )
         return invoice
