@@ -1,0 +1,158 @@
+"""Webhook events, typed: a msgspec tagged union on ``type``.
+
+Known types decode ``data`` into the SDK's models (``v1/clients/...`` into
+:class:`~qonto_async.Client`, ``v1/client-invoices/...`` into
+:class:`~qonto_async.ClientInvoice`); any other type (Qonto adds topics) is an
+:class:`UnknownEvent` with ``data`` as plain JSON values, never a failure.
+
+Qonto's pages show the topic alone in ``type`` (``v1/clients``) with the action in
+``data.event``; the issue that introduced webhooks names them ``v1/clients/created``. Both
+spellings decode to the same classes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, ClassVar
+
+import msgspec
+
+from ..models.client import Client
+from ..models.client_invoice import ClientInvoice
+from ..models.common import EnvelopeDecoder, QontoModel
+from ._errors import WebhookPayloadError
+
+__all__ = [
+    "EVENT_TYPES",
+    "ClientCreated",
+    "ClientDeleted",
+    "ClientInvoiceCreated",
+    "ClientInvoiceUpdated",
+    "ClientUpdated",
+    "UnknownEvent",
+    "WebhookEvent",
+    "decode_event",
+]
+
+
+class _Event(QontoModel, frozen=True, kw_only=True, tag_field="type"):
+    id: str
+    created_at: datetime.datetime | None = None
+    organization_id: str | None = None
+    subscription_id: str | None = None
+    membership_id: str | None = None
+
+    topic: ClassVar[str]
+
+    @property
+    def type(self) -> str:
+        return str(self.__struct_config__.tag)
+
+    @property
+    def action(self) -> str:
+        """``created``, ``updated`` or ``deleted``."""
+        return self.type.rsplit("/", 1)[-1]
+
+
+class ClientCreated(_Event, frozen=True, kw_only=True, tag="v1/clients/created"):
+    data: Client
+    topic = "v1/clients"
+
+
+class ClientUpdated(_Event, frozen=True, kw_only=True, tag="v1/clients/updated"):
+    data: Client
+    topic = "v1/clients"
+
+
+class ClientDeleted(_Event, frozen=True, kw_only=True, tag="v1/clients/deleted"):
+    """``data`` is the client as it was; it no longer exists (a GET answers 404)."""
+
+    data: Client
+    topic = "v1/clients"
+
+
+class ClientInvoiceCreated(_Event, frozen=True, kw_only=True, tag="v1/client-invoices/created"):
+    data: ClientInvoice
+    topic = "v1/client-invoices"
+
+
+class ClientInvoiceUpdated(_Event, frozen=True, kw_only=True, tag="v1/client-invoices/updated"):
+    data: ClientInvoice
+    topic = "v1/client-invoices"
+
+
+class UnknownEvent(QontoModel, frozen=True, kw_only=True):
+    """An event of a type this SDK does not model yet; ``data`` as plain JSON values."""
+
+    id: str
+    type: str
+    created_at: datetime.datetime | None = None
+    organization_id: str | None = None
+    subscription_id: str | None = None
+    membership_id: str | None = None
+    data: Any = None
+
+    @property
+    def action(self) -> str | None:
+        event = self.data.get("event") if isinstance(self.data, dict) else None
+        return event if isinstance(event, str) else None
+
+
+KnownEvent = (
+    ClientCreated | ClientUpdated | ClientDeleted | ClientInvoiceCreated | ClientInvoiceUpdated
+)
+WebhookEvent = KnownEvent | UnknownEvent
+KNOWN: dict[str, type[KnownEvent]] = {
+    str(cls.__struct_config__.tag): cls
+    for cls in (
+        ClientCreated,
+        ClientUpdated,
+        ClientDeleted,
+        ClientInvoiceCreated,
+        ClientInvoiceUpdated,
+    )
+}
+EVENT_TYPES = tuple(KNOWN)
+"""The event types decoded into typed classes."""
+
+
+class _Envelope(msgspec.Struct, frozen=True):
+    id: str
+    type: str
+    data: msgspec.Raw = msgspec.Raw(b"null")
+    created_at: str | None = None
+    organization_id: str | None = None
+    subscription_id: str | None = None
+    membership_id: str | None = None
+
+
+class _Action(msgspec.Struct, frozen=True):
+    event: str | None = None
+
+
+_KNOWN: EnvelopeDecoder[Any] = EnvelopeDecoder(KnownEvent)  # type: ignore[arg-type]
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+_ACTION = msgspec.json.Decoder(_Action)
+_UNKNOWN = EnvelopeDecoder(UnknownEvent)
+
+
+def decode_event(body: bytes) -> WebhookEvent:
+    """The event in a (verified) delivery body."""
+    try:
+        event: WebhookEvent = _KNOWN.decode(body)
+        return event
+    except msgspec.DecodeError:
+        pass
+    try:
+        envelope = _ENVELOPE.decode(body)
+        raw = bytes(envelope.data)
+        action = _ACTION.decode(raw).event if raw.lstrip()[:1] == b"{" else None
+        kind = f"{envelope.type}/{action}" if action else envelope.type
+        if kind in KNOWN:
+            spelled = msgspec.json.encode({**msgspec.json.decode(body), "type": kind})
+            event = _KNOWN.decode(spelled)
+        else:
+            event = _UNKNOWN.decode(body)
+    except msgspec.DecodeError as exc:
+        raise WebhookPayloadError(f"the body is not a webhook event: {exc}") from None
+    return event

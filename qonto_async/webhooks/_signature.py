@@ -1,0 +1,93 @@
+"""``X-Qonto-Signature: t=<unix seconds>,v1=<hex>``: HMAC-SHA256, keyed with the
+subscription's secret, over ``"<t>.<raw body>"``.
+
+Parsed as Qonto advises (split on ``,`` then on ``=``); several ``v1=`` values are accepted
+(a secret being rotated), and so are several secrets. The body is never parsed here: nothing
+of it is read before its signature holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from collections.abc import Sequence
+
+from ._errors import SignatureHeaderError, SignatureMismatchError, TimestampToleranceError
+
+__all__ = ["DEFAULT_TOLERANCE", "check_signature", "parse_header", "sign"]
+
+DEFAULT_TOLERANCE = 300
+_HEX = re.compile(r"[0-9a-fA-F]{64}")
+_SECONDS = re.compile(r"\d{1,12}")
+
+
+def sign(body: bytes, secret: str, timestamp: int) -> str:
+    """The header Qonto would send for ``body`` signed at ``timestamp``."""
+    return f"t={timestamp},v1={_digest(body, secret, timestamp)}"
+
+
+def _digest(body: bytes, secret: str, timestamp: int) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def parse_header(header: str | None) -> tuple[int, list[str]]:
+    """``(t, [v1, ...])`` of a signature header."""
+    if not header or not header.strip():
+        raise SignatureHeaderError("no X-Qonto-Signature header")
+    timestamps: list[str] = []
+    signatures: list[str] = []
+    for part in header.split(","):
+        key, sep, value = part.strip().partition("=")
+        if not sep:
+            raise SignatureHeaderError("X-Qonto-Signature is not a list of key=value pairs")
+        if key == "t":
+            timestamps.append(value.strip())
+        elif key == "v1":
+            signatures.append(value.strip())
+        # other schemes (a future v2) are ignored, as Qonto may add them
+    if len(timestamps) != 1 or not _SECONDS.fullmatch(timestamps[0]):
+        raise SignatureHeaderError("X-Qonto-Signature needs exactly one t=<unix seconds>")
+    if not signatures:
+        raise SignatureHeaderError("X-Qonto-Signature has no v1= signature")
+    if not all(_HEX.fullmatch(s) for s in signatures):
+        raise SignatureHeaderError("a v1= signature is not 64 hexadecimal digits")
+    return int(timestamps[0]), [s.lower() for s in signatures]
+
+
+def check_signature(
+    body: bytes,
+    header: str | None,
+    secrets: Sequence[str],
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> int:
+    """Raise unless ``header`` signs ``body`` under one of ``secrets`` within ``tolerance``
+    seconds of ``now``; the signing time otherwise. Every comparison is constant-time."""
+    if not secrets or not all(isinstance(s, str) and s for s in secrets):
+        raise ValueError("a webhook secret is a non-empty string")
+    timestamp, signatures = parse_header(header)
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > tolerance:
+        gap = abs(current - timestamp)
+        when = f"{gap:.0f}s ago" if timestamp < current else f"{gap:.0f}s in the future"
+        raise TimestampToleranceError(
+            f"the delivery was signed {when}; the tolerance is {tolerance:g}s",
+            timestamp=timestamp,
+            now=current,
+            tolerance=tolerance,
+        )
+    matched = False
+    for secret in secrets:
+        expected = _digest(body, secret, timestamp)
+        for candidate in signatures:
+            # No early exit: every pair is compared, whatever matches.
+            matched |= hmac.compare_digest(expected, candidate)
+    if not matched:
+        raise SignatureMismatchError(
+            "no v1= signature matches the body: it was altered, or the secret is not the "
+            "subscription's"
+        )
+    return timestamp
