@@ -65,6 +65,7 @@ from .models import (
     SuggestedTransaction,
     SupplierInvoice,
     SupplierInvoiceMeta,
+    WebhookSubscription,
     WelfareFund,
     WithholdingTax,
 )
@@ -127,6 +128,7 @@ __all__ = [
     "SupplierInvoice",
     "SupplierInvoiceMeta",
     "UnprocessableEntityError",
+    "WebhookSubscription",
     "WelfareFund",
     "WithholdingTax",
     "__version__",

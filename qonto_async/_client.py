@@ -32,6 +32,7 @@ from .resources import (
     CreditNotesResource,
     QuotesResource,
     SupplierInvoicesResource,
+    WebhookSubscriptionsResource,
 )
 
 __all__ = ["PRODUCTION_URL", "SANDBOX_URL", "QontoClient"]
@@ -112,6 +113,7 @@ class QontoClient:
         self.attachments = AttachmentsResource(self._transport)
         self.quotes = QuotesResource(self._transport)
         self.credit_notes = CreditNotesResource(self._transport)
+        self.webhook_subscriptions = WebhookSubscriptionsResource(self._transport)
 
     def with_options(
         self,

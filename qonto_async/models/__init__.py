@@ -54,6 +54,12 @@ from .supplier_invoice import (
     decode_supplier_invoice,
     decode_supplier_invoice_list,
 )
+from .webhook_subscription import (
+    WebhookSubscription,
+    WebhookSubscriptionList,
+    decode_webhook_subscription,
+    decode_webhook_subscription_list,
+)
 
 __all__ = [
     "CLIENT_INVOICE_SORT_FIELDS",
@@ -99,6 +105,8 @@ __all__ = [
     "SupplierInvoice",
     "SupplierInvoiceList",
     "SupplierInvoiceMeta",
+    "WebhookSubscription",
+    "WebhookSubscriptionList",
     "WelfareFund",
     "WithholdingTax",
     "decode_attachment",
@@ -113,4 +121,6 @@ __all__ = [
     "decode_quote_list",
     "decode_supplier_invoice",
     "decode_supplier_invoice_list",
+    "decode_webhook_subscription",
+    "decode_webhook_subscription_list",
 ]

@@ -6,6 +6,7 @@ from .client_invoices import ClientInvoicesResource
 from .clients import ClientsResource
 from .quotes import CreditNotesResource, QuotesResource
 from .supplier_invoices import SupplierInvoicesResource
+from .webhook_subscriptions import WebhookSubscriptionsResource
 
 __all__ = [
     "AttachmentsResource",
@@ -15,4 +16,5 @@ __all__ = [
     "CreditNotesResource",
     "QuotesResource",
     "SupplierInvoicesResource",
+    "WebhookSubscriptionsResource",
 ]

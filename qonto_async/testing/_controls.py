@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
+
+import msgspec
 
 from ._churn import Churn, ChurnState
 from ._data import Dataset
 from ._datagen import epoch_us
+from ._invoice_writes import InvoiceWrites
 from ._mutations import Mutations
 from ._records import RecordServer
 from ._stats import Stats
+from ._webhooks import WebhookDelivery, WebhookServer
 
-__all__ = ["RecordControls"]
+__all__ = ["RecordControls", "WriteControls"]
 
 
 class RecordControls:
@@ -24,6 +29,7 @@ class RecordControls:
     _records: RecordServer
     _mutations: Mutations
     _churn: ChurnState | None
+    _webhooks: WebhookServer
 
     # -- the record store --------------------------------------------------------------------
 
@@ -80,6 +86,16 @@ class RecordControls:
 
     def _log(self, change: tuple[str, str, str]) -> None:
         self.stats.changes.append(change)
+        action, resource, record_id = change
+        self._webhooks.notify(action, resource, lambda: self._snapshot(resource, record_id))
+
+    def _snapshot(self, resource: str, record_id: str) -> dict[str, Any]:
+        """The record as the API shows it, or as it last stood if it was deleted."""
+        table = self.dataset.tables[resource]
+        i = table.index.get(record_id)
+        if i is None:
+            i = table.ids.index(record_id)
+        return msgspec.json.decode(table.encoded(i))  # type: ignore[no-any-return]
 
     def _now_us(self) -> int:
         return epoch_us(self.clock())
@@ -88,3 +104,38 @@ class RecordControls:
         """Encode every record of ``resources`` (all by default) now, so that later answers
         cost nothing but a join: for benchmarks, before the timed part."""
         self._records.warm(*resources)
+
+
+class WriteControls:
+    """What tests read of the fake's side effects: its account, emails sent, webhooks."""
+
+    dataset: Dataset
+    _invoice_writes: InvoiceWrites
+    _webhooks: WebhookServer
+
+    async def webhooks_settled(self) -> None:
+        """Wait until every webhook event so far is delivered (answered 2xx) or given up;
+        ``TimeoutError`` after a minute (wrap it in ``asyncio.timeout`` for less)."""
+        async with asyncio.timeout(60):
+            await self._webhooks.settled()
+
+    @property
+    def webhook_subscriptions(self) -> list[dict[str, Any]]:
+        """The subscriptions made, as the API answers them (secrets included)."""
+        return [dict(s) for s in self._webhooks.subscriptions.values()]
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Every delivery attempt, in order: event id, type, subscription, attempt, status."""
+        return list(self._webhooks.deliveries)
+
+    @property
+    def iban(self) -> str:
+        """The organisation's Qonto account: what ``payment_methods={"iban": ...}`` of a new
+        client invoice must name."""
+        return self.dataset.iban
+
+    @property
+    def emails_sent(self) -> list[dict[str, Any]]:
+        """Every ``client_invoices.send`` accepted, as ``{"invoice_id", "send_to", ...}``."""
+        return self._invoice_writes.emails_sent

@@ -86,6 +86,7 @@ class Dataset:
         start = self.now_epoch - SPAN
         org_rng = random.Random(f"{seed}:organization")
         self.organization_id = uuid4(org_rng)
+        self.membership_id = uuid4(random.Random(f"{seed}:membership"))
         legal_name = f"{org_rng.choice(COMPANY_HEADS)} {org_rng.choice(COMPANY_TAILS)}"
         iban = "FR76" + digits(org_rng, 23)
         self._signing_key = hashlib.sha256(f"{seed}:signing".encode()).digest()

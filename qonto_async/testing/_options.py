@@ -30,6 +30,8 @@ class FakeOptions:
     - ``access_token_ttl``, ``refresh_token_grace``: OAuth token lifetimes, in seconds.
     - ``auth_failure_limit``: Qonto's throttling of callers with too many 401s (None: off).
     - ``now``: the instant the generated data is relative to.
+    - ``webhook_retry_delays``: seconds before each new attempt of a webhook delivery that
+      was not answered 2xx within a second (Qonto backs off over days; this compresses it).
     - ``replay_reused_keys``: answer an idempotency key reused with a different body with the
       first answer, as Qonto's page documents, instead of 422 ``idempotency_key_reused``.
     """
@@ -48,6 +50,7 @@ class FakeOptions:
     auth_failure_limit: RateLimit | None = AUTH_FAILURE_LIMIT
     now: dt.datetime = DEFAULT_NOW
     replay_reused_keys: bool = False
+    webhook_retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 
     def __post_init__(self) -> None:
         if self.staging_status not in (200, 302, 401):

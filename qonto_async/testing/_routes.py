@@ -12,11 +12,11 @@ from ._invoice_writes import ACTIONS, InvoiceWrites
 from ._oauth import OAuthServer
 from ._quote_writes import QuoteWrites
 from ._records import RESOURCES, RecordServer
-from ._responses import STAGING_PAGE, TRACE_ID
+from ._responses import STAGING_PAGE
 from ._supplier_writes import SupplierWrites
-from ._validation import Invalid
+from ._webhooks import WebhookServer
 
-__all__ = ["Handler", "answering", "routes"]
+__all__ = ["Handler", "routes"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -30,6 +30,7 @@ def routes(
     invoices: InvoiceWrites,
     suppliers: SupplierWrites,
     quotes: QuoteWrites,
+    webhooks: WebhookServer,
 ) -> list[tuple[str, str, Handler]]:
     table: list[tuple[str, str, Handler]] = [
         ("GET", f"/v2/{name}", records.list_handler(name)) for name in RESOURCES
@@ -57,23 +58,16 @@ def routes(
         ("POST", "/v2/quotes", quotes.create),
         ("GET", "/v2/credit_notes/{id}", records.get_handler("credit_notes")),
         ("GET", "/v2/attachments/{id}", files.get_attachment),
+        ("POST", "/v2/webhook_subscriptions", webhooks.create),
+        ("GET", "/v2/webhook_subscriptions", webhooks.index),
+        ("GET", "/v2/webhook_subscriptions/{id}", webhooks.get),
+        ("PUT", "/v2/webhook_subscriptions/{id}", webhooks.replace),
+        ("DELETE", "/v2/webhook_subscriptions/{id}", webhooks.delete),
         ("POST", "/oauth2/token", oauth.token),
         ("GET", "/files/{kind}/{id}/{filename}", files.download),
         ("GET", "/sso/login", _login_page),
     ]
     return table
-
-
-def answering(handler: Handler) -> Handler:
-    """``handler`` with a refused write (:class:`Invalid`) turned into Qonto's error answer."""
-
-    async def answer(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except Invalid as exc:
-            return exc.response(request[TRACE_ID], request.path)
-
-    return answer
 
 
 async def _login_page(request: web.Request) -> web.StreamResponse:

@@ -23,7 +23,7 @@ from aiohttp import hdrs, web
 
 from ._churn import ChurnState
 from ._client_writes import ClientWrites
-from ._controls import RecordControls
+from ._controls import RecordControls, WriteControls
 from ._data import Dataset
 from ._faults import (
     QONTO_RATE_LIMITS,
@@ -49,16 +49,18 @@ from ._responses import (
     TYK_RATE_LIMIT_BODY,
     error_response,
 )
-from ._routes import answering, routes
+from ._routes import routes
 from ._stats import Stats
 from ._supplier_writes import SupplierWrites
+from ._validation import Invalid
+from ._webhooks import WebhookServer
 
 __all__ = ["FakeQonto"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class FakeQonto(RecordControls):
+class FakeQonto(RecordControls, WriteControls):
     """A local Qonto Business API on 127.0.0.1, for tests, benchmarks and demos.
 
     ``async with FakeQonto(seed=0, client_invoices=500) as fake:`` serves on a free port;
@@ -154,6 +156,12 @@ class FakeQonto(RecordControls):
         self._invoice_writes = InvoiceWrites(self, lambda: self.clock(), self.dataset.iban)
         self._supplier_writes = SupplierWrites(self, lambda: self.clock())
         self._quote_writes = QuoteWrites(self)
+        self._webhooks = WebhookServer(
+            self.dataset,
+            clock=lambda: self.clock(),
+            retry_delays=options.webhook_retry_delays,
+            seed=seed,
+        )
         self._churn: ChurnState | None = None
         self._runner: web.AppRunner | None = None
         self.app = self._make_app()
@@ -177,9 +185,11 @@ class FakeQonto(RecordControls):
             raise
         self.port = sock.getsockname()[1]
         self._runner = runner
+        self._webhooks.bind(asyncio.get_running_loop())
 
     async def close(self) -> None:
         runner, self._runner = self._runner, None
+        await self._webhooks.close()
         if runner is not None:
             await runner.cleanup()
 
@@ -251,17 +261,6 @@ class FakeQonto(RecordControls):
         """Make every issued access token expired (the next bearer call gets a 401)."""
         self._oauth.expire_access_tokens()
 
-    @property
-    def iban(self) -> str:
-        """The organisation's Qonto account: what ``payment_methods={"iban": ...}`` of a new
-        client invoice must name."""
-        return self.dataset.iban
-
-    @property
-    def emails_sent(self) -> list[dict[str, Any]]:
-        """Every ``client_invoices.send`` accepted, as ``{"invoice_id", "send_to", ...}``."""
-        return self._invoice_writes.emails_sent
-
     # -- credentials -------------------------------------------------------------------------
 
     @property
@@ -294,6 +293,7 @@ class FakeQonto(RecordControls):
             invoices=self._invoice_writes,
             suppliers=self._supplier_writes,
             quotes=self._quote_writes,
+            webhooks=self._webhooks,
         ):
             app.router.add_route(method, path, handler)
         return app
@@ -339,7 +339,9 @@ class FakeQonto(RecordControls):
                 if request.method == "GET" or not api:
                     response = await handler(request)
                 else:
-                    response = await self._idempotency.handle(request, answering(handler))
+                    response = await self._idempotency.handle(request, handler)
+            except Invalid as refused:  # a request Qonto would refuse, with its error body
+                response = refused.response(trace_id, path)
             except web.HTTPException as exc:
                 if not api or exc.status not in (404, 405):
                     raise
