@@ -11,6 +11,7 @@ from .._version import __version__
 from .export import export
 from .get import get
 from .invoice import invoice
+from .listen import listen
 from .sync import sync
 from .upload import upload
 
@@ -46,6 +47,7 @@ cli.add_command(get)
 cli.add_command(sync)
 cli.add_command(upload)
 cli.add_command(invoice)
+cli.add_command(listen)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -238,6 +238,35 @@ class Ledger:
             self._db.execute("UPDATE cursors SET full_run = NULL WHERE resource = ?", (resource,))
         return changed
 
+    # -- webhook events -------------------------------------------------------------------
+
+    def apply_event(self, resource: str, record: Any, *, deleted: bool) -> PageCounts:
+        """Store a record a webhook event carried; a deleted record keeps its row, marked
+        ``deleted_at`` (as ``sync --full`` marks them)."""
+        counts = self.write_page(resource, [record], None, None)
+        if deleted:
+            with self._transaction():
+                self._db.execute(
+                    f"UPDATE {resource} SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                    (_now(), record.id),
+                )
+        return counts
+
+    def row(self, resource: str, record_id: str) -> dict[str, Any] | None:
+        """One stored row, its columns by name (``raw`` decoded), or None."""
+        cursor = self._db.execute(f"SELECT * FROM {resource} WHERE id = ?", (record_id,))
+        values = cursor.fetchone()
+        if values is None:
+            return None
+        row = dict(zip([d[0] for d in cursor.description], values, strict=True))
+        row["raw"] = msgspec.json.decode(row["raw"])
+        return row
+
+    def ids(self, resource: str, *, deleted: bool = False) -> set[str]:
+        condition = "IS NOT NULL" if deleted else "IS NULL"
+        rows = self._db.execute(f"SELECT id FROM {resource} WHERE deleted_at {condition}")
+        return {row[0] for row in rows}
+
     # -- attachments ---------------------------------------------------------------------
 
     def attachment_ids(self, resource: str) -> list[str]:
