@@ -21,6 +21,7 @@ from typing import Protocol
 
 import msgspec
 
+from ._token_store import StoredTokens, TokenStore
 from .errors import APIResponseValidationError, AuthenticationError, ErrorDetail
 
 __all__ = [
@@ -154,7 +155,10 @@ class OAuthAuth:
         default_token_url: str,
         on_token_refresh: TokenRefreshHook | None = None,
         now: Callable[[], dt.datetime] | None = None,
+        token_store: TokenStore | None = None,
     ) -> None:
+        self._store = token_store
+        self._adopted = token_store is None  # without a store there is nothing to adopt
         self._credentials = credentials
         self._post_form = post_form
         self._token_url = credentials.token_url or default_token_url
@@ -175,18 +179,64 @@ class OAuthAuth:
         return self._now() + REFRESH_MARGIN < creds.expires_at
 
     async def authorization(self) -> str:
-        if not self._is_fresh():
+        if not self._is_fresh() or not self._adopted:
             seen = self._credentials  # the object, not the token: no secret in a frame local
             async with self._lock:
+                if self._store is not None and not self._adopted:
+                    self._adopt(await self._store.load(self._credentials.client_id))
+                    self._adopted = True
                 if self._credentials is seen and not self._is_fresh():
-                    await self._refresh()
+                    await self._refresh_once(rejected=None)
         return Redacted(f"Bearer {self._credentials.access_token}")
 
     async def should_retry_unauthorized(self, sent: str) -> bool:
         async with self._lock:
             if f"Bearer {self._credentials.access_token}" == sent:
-                await self._refresh()
+                await self._refresh_once(rejected=sent)
         return True
+
+    def _usable(self, rejected: str | None) -> bool:
+        if rejected is not None:
+            return f"Bearer {self._credentials.access_token}" != rejected and self._is_fresh()
+        return self._is_fresh()
+
+    async def _refresh_once(self, *, rejected: str | None) -> None:
+        """Refresh, unless the shared store already holds a usable token (another process
+        refreshed); with a store, under its lock, saving before letting go."""
+        store = self._store
+        if store is None:
+            await self._refresh()
+            return
+        client_id = self._credentials.client_id
+        self._adopt(await store.load(client_id))
+        if self._usable(rejected):
+            return
+        async with store.lock(client_id):
+            self._adopt(await store.load(client_id))
+            if self._usable(rejected):
+                return
+            await self._refresh()
+            creds = self._credentials
+            assert creds.access_token is not None
+            await store.save(
+                client_id, StoredTokens(creds.access_token, creds.refresh_token, creds.expires_at)
+            )
+
+    def _adopt(self, stored: StoredTokens | None) -> None:
+        """Take the store's tokens (newer than ours whenever they differ: only refreshes,
+        under the lock, write them)."""
+        creds = self._credentials
+        if stored is None or (
+            stored.access_token == creds.access_token
+            and stored.refresh_token == creds.refresh_token
+        ):
+            return
+        self._credentials = dataclasses.replace(
+            creds,
+            access_token=stored.access_token,
+            refresh_token=stored.refresh_token,
+            expires_at=stored.expires_at,
+        )
 
     async def _refresh(self) -> None:
         self._credentials = await self._exchange(self._credentials)

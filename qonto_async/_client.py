@@ -19,9 +19,10 @@ from ._auth import (
     StaticAuth,
     TokenRefreshHook,
 )
-from ._ratelimit import RateGate
+from ._ratelimit import Gate, RateGate
 from ._request import Params, send
 from ._retry import RetryPolicy
+from ._token_store import TokenStore
 from ._transport import ClientStats, Transport
 from ._version import __version__
 from .resources import (
@@ -61,7 +62,9 @@ class QontoClient:
     ``requests_per_10_minutes`` keep a job under Qonto's 1,000 requests / 10 s and
     10,000 / 10 min; ``None`` turns either off. ``rate_limiter=False`` turns client-side
     limiting off entirely, for callers that limit elsewhere (a 429 still pauses the client
-    for its ``Retry-After``). A wait of more than a second logs one INFO line and counts in
+    for its ``Retry-After``); ``rate_limiter=RedisRateLimiter(url)`` (from
+    ``qonto_async.redis``) shares one budget and one 429 pause among every process using
+    that Redis and key. A wait of more than a second logs one INFO line and counts in
     :attr:`stats`.
     """
 
@@ -79,9 +82,10 @@ class QontoClient:
         max_concurrency: int = 16,
         requests_per_second: float | None = 90.0,
         requests_per_10_minutes: int | None = TEN_MINUTE_BUDGET,
-        rate_limiter: Literal[False] | None = None,
+        rate_limiter: Literal[False] | Gate | None = None,
         session: aiohttp.ClientSession | None = None,
         on_token_refresh: TokenRefreshHook | None = None,
+        token_store: TokenStore | None = None,
     ) -> None:
         env = os.environ
         staging_token = staging_token or env.get("QONTO_STAGING_TOKEN") or None
@@ -92,14 +96,14 @@ class QontoClient:
         self._sandbox = staging_token is not None
         self._transport = Transport(
             base_url=self._base_url,
-            auth=self._resolve_auth(login, secret_key, access_token, oauth, on_token_refresh),
+            auth=self._resolve_auth(
+                login, secret_key, access_token, oauth, on_token_refresh, token_store
+            ),
             staging_token=staging_token,
             timeout=timeout,
             retry=RetryPolicy(max_retries=max_retries),
             max_concurrency=max_concurrency,
-            gate=RateGate(requests_per_second, window_requests=requests_per_10_minutes)
-            if rate_limiter is None
-            else RateGate(None),
+            gate=_gate(rate_limiter, requests_per_second, requests_per_10_minutes),
             session=session,
             user_agent=f"qonto-async/{__version__} aiohttp/{aiohttp.__version__}",
         )
@@ -143,6 +147,7 @@ class QontoClient:
         access_token: str | None,
         oauth: OAuthCredentials | None,
         on_token_refresh: TokenRefreshHook | None,
+        token_store: TokenStore | None,
     ) -> Auth:
         if on_token_refresh is not None and oauth is None:
             raise ValueError("on_token_refresh only applies with oauth=OAuthCredentials(...)")
@@ -152,7 +157,10 @@ class QontoClient:
                 post_form=lambda url, form: self._transport.post_form(url, form),
                 default_token_url=OAUTH_TOKEN_URL_SANDBOX if self._sandbox else OAUTH_TOKEN_URL,
                 on_token_refresh=on_token_refresh,
+                token_store=token_store,
             )
+        if token_store is not None:
+            raise ValueError("token_store= shares OAuth tokens: it needs oauth=")
         if access_token:
             return StaticAuth.bearer(access_token)
         env = os.environ
@@ -289,6 +297,16 @@ class QontoClient:
             f"QontoClient(base_url={self._base_url!r}, auth={self._transport.auth!r}, "
             f"sandbox={self._sandbox})"
         )
+
+
+def _gate(
+    limiter: Literal[False] | Gate | None, per_second: float | None, per_10_minutes: int | None
+) -> Gate:
+    if limiter is None:
+        return RateGate(per_second, window_requests=per_10_minutes)
+    if limiter is False:
+        return RateGate(None)
+    return limiter
 
 
 def normalise_base_url(base_url: str) -> str:

@@ -20,8 +20,26 @@ import collections
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-__all__ = ["RateGate"]
+__all__ = ["Gate", "RateGate"]
+
+
+class Gate(Protocol):
+    """What the transport asks of a rate limiter: this module's, or the shared one."""
+
+    on_long_wait: Callable[[float, str], None] | None
+
+    def try_acquire(self) -> bool: ...
+
+    async def acquire(self) -> None: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+    def use_clock(
+        self, clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]]
+    ) -> None: ...
+
 
 # Slot times are sums of float intervals; a nanosecond is "now", not "later".
 _EPSILON = 1e-9

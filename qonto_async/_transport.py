@@ -29,7 +29,7 @@ from yarl import URL
 from ._answers import Answer, Target, connection_error, public_url, status_error, undecodable
 from ._auth import Auth
 from ._call import Call, QueryParams, no_body
-from ._ratelimit import RateGate
+from ._ratelimit import Gate
 from ._raw import ANSWERS
 from ._retry import Retrier, RetryPolicy
 from ._session import SessionHolder
@@ -69,7 +69,7 @@ class Transport:
         timeout: float,
         retry: RetryPolicy,
         max_concurrency: int,
-        gate: RateGate,
+        gate: Gate,
         session: aiohttp.ClientSession | None,
         user_agent: str,
     ) -> None:

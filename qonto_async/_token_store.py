@@ -1,0 +1,96 @@
+"""Where OAuth tokens live when several processes share one Qonto OAuth app.
+
+Qonto rotates the refresh token at every refresh: two processes refreshing with the same
+refresh token invalidate each other. With a :class:`TokenStore`, a client first adopts
+whatever token the store holds; a refresh happens under the store's lock, after reading the
+store again (another process may have refreshed meanwhile), and the new tokens are saved
+before the lock is let go. So one process refreshes, the others wait and reuse its token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+import msgspec
+
+__all__ = ["RedisTokenStore", "StoredTokens", "TokenStore"]
+
+
+class StoredTokens(msgspec.Struct, frozen=True):
+    access_token: str
+    refresh_token: str
+    expires_at: dt.datetime | None = None
+
+    def __repr__(self) -> str:
+        return f"StoredTokens(expires_at={self.expires_at!r})"  # never the tokens
+
+
+class TokenStore(Protocol):
+    async def load(self, client_id: str) -> StoredTokens | None: ...
+
+    async def save(self, client_id: str, tokens: StoredTokens) -> None: ...
+
+    def lock(self, client_id: str) -> AbstractAsyncContextManager[None]: ...
+
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(StoredTokens).decode
+
+
+class RedisTokenStore:
+    """OAuth tokens in Redis under ``<key>:<client_id>``, refreshed under a Redis lock
+    (redis-py's ``Lock``: ``SET NX PX`` with a token, released by a script). The tokens are
+    secrets: give this Redis the care your other secrets get.
+
+    ``lock_timeout`` bounds how long a crashed refresher holds the lock; ``wait`` how long
+    the others wait for it.
+    """
+
+    def __init__(
+        self,
+        url: str = "redis://localhost:6379/0",
+        *,
+        key: str = "qonto-oauth",
+        lock_timeout: float = 30.0,
+        wait: float = 60.0,
+        client: Any = None,
+    ) -> None:
+        if client is None:
+            import redis.asyncio as aioredis
+
+            client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+            self._owns_client = True
+        else:
+            self._owns_client = False
+        self._redis = client
+        self._key = key
+        self._lock_timeout = lock_timeout
+        self._wait = wait
+
+    def __repr__(self) -> str:
+        return f"RedisTokenStore(key={self._key!r})"
+
+    async def load(self, client_id: str) -> StoredTokens | None:
+        raw = await self._redis.get(f"{self._key}:{client_id}")
+        return None if raw is None else _decode(raw)
+
+    async def save(self, client_id: str, tokens: StoredTokens) -> None:
+        await self._redis.set(f"{self._key}:{client_id}", _encode(tokens))
+
+    @contextlib.asynccontextmanager
+    async def lock(self, client_id: str) -> AsyncIterator[None]:
+        lock = self._redis.lock(
+            f"{self._key}:{client_id}:lock",
+            timeout=self._lock_timeout,
+            blocking_timeout=self._wait,
+        )
+        async with lock:
+            yield
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._redis.aclose()
