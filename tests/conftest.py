@@ -102,3 +102,26 @@ async def raw_server(handler: RawHandler) -> AsyncIterator[str]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+# -- real servers (Redis, PostgreSQL), one each for the whole run ---------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    from servers import redis_binary, running_redis
+
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed (the test command installs it: apt-get)")
+    with running_redis() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    from servers import postgres_binaries, running_postgres
+
+    if postgres_binaries() is None:
+        pytest.skip("PostgreSQL's initdb is not installed (the test command installs it: apt-get)")
+    with running_postgres() as url:
+        yield url
