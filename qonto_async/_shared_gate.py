@@ -191,8 +191,12 @@ class RedisRateLimiter:
         except Exception as exc:
             self._unavailable(exc)
 
-    async def aclose(self) -> None:
+    async def flush(self) -> None:
+        """Wait until the pauses this process shared have reached Redis."""
         await asyncio.gather(*self._pending, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        await self.flush()
         if self._owns_client:
             await self._redis.aclose()
 
