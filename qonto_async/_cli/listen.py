@@ -28,7 +28,7 @@ from ..webhooks import (
     verify,
 )
 from .failures import Failure, Interrupted, UsageFailure, run_async
-from .ledger.sqlite import Ledger
+from .ledger import Ledger
 
 __all__ = ["listen", "listening"]
 
@@ -117,7 +117,12 @@ async def listening(
 
 
 @click.command()
-@click.option("--db", default="ledger.sqlite", show_default=True, help="The ledger to apply to.")
+@click.option(
+    "--db",
+    default="ledger.sqlite",
+    show_default=True,
+    help="The ledger: a SQLite file, or a postgresql:// URL.",
+)
 @click.option(
     "--secret",
     "secrets",

@@ -66,7 +66,12 @@ class _SyncRun:
 
 @click.command()
 @connection_options
-@click.option("--db", default="ledger.sqlite", show_default=True, help="The SQLite ledger.")
+@click.option(
+    "--db",
+    default="ledger.sqlite",
+    show_default=True,
+    help="The ledger: a SQLite file, or a postgresql:// URL.",
+)
 @click.option(
     "--resources",
     default=",".join(RESOURCES),

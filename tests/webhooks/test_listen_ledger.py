@@ -17,7 +17,7 @@ from conftest import serve
 
 from qonto_async import Amount, InvoiceItem, OAuthCredentials, QontoClient
 from qonto_async._cli.app import cli
-from qonto_async._cli.ledger.sqlite import Ledger
+from qonto_async._cli.ledger import Ledger
 from qonto_async._cli.listen import listening
 from qonto_async.testing import FakeOptions, FakeQonto
 from qonto_async.webhooks import sign

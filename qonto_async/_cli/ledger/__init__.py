@@ -1,5 +1,7 @@
-"""Where ``qonto-async sync`` keeps what it fetched: the ledger (SQLite, embedded)."""
+"""Where ``qonto-async sync`` and ``listen`` keep what they fetched: the ledger, on SQLite
+(embedded, the default) or PostgreSQL."""
 
-from .sqlite import Ledger, PageCounts
+from .schema import COLUMNS
+from .store import Ledger, PageCounts, is_postgres
 
-__all__ = ["Ledger", "PageCounts"]
+__all__ = ["COLUMNS", "Ledger", "PageCounts", "is_postgres"]

@@ -1,4 +1,5 @@
-"""The SQLite ledger: one table per resource, a table of cursors and one of runs.
+"""The ledger behind ``qonto-async sync`` and ``listen``: SQLite (a file path, the default)
+or PostgreSQL (a ``postgresql://`` URL, with the ``postgres`` extra), one schema for both.
 
 Each page of records is written in one transaction together with the cursor that follows
 it, so a run killed at any instant (``kill -9`` included) leaves the ledger at a page
@@ -12,79 +13,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
-__all__ = ["COLUMNS", "Ledger", "PageCounts"]
+from .schema import COLUMNS, ddl
+
+__all__ = ["Ledger", "PageCounts", "is_postgres"]
 
 _encode = msgspec.json.Encoder(decimal_format="string").encode
 
 
-def _amount(field: str) -> Callable[[Any], Any]:
-    def get(record: Any) -> Any:
-        amount = getattr(record, field, None)
-        return None if amount is None or amount.value is None else str(amount.value)
-
-    return get
-
-
-def _attr(field: str) -> Callable[[Any], Any]:
-    def get(record: Any) -> Any:
-        value = getattr(record, field, None)
-        return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
-
-    return get
-
-
-def _client_id(record: Any) -> Any:
-    client = getattr(record, "client", None)
-    return getattr(client, "id", None) if client is not None else None
-
-
-def _display_name(record: Any) -> Any:
-    return getattr(record, "display_name", None)
-
-
-# resource -> (column, how to read it from a record); id, raw, seen_run, deleted_at are added
-COLUMNS: dict[str, list[tuple[str, Callable[[Any], Any]]]] = {
-    "clients": [
-        ("name", _display_name),
-        ("kind", _attr("kind")),
-        ("email", _attr("email")),
-        ("vat_number", _attr("vat_number")),
-        ("currency", _attr("currency")),
-        ("created_at", _attr("created_at")),
-        ("updated_at", _attr("updated_at")),
-    ],
-    "client_invoices": [
-        ("number", _attr("number")),
-        ("status", _attr("status")),
-        ("currency", _attr("currency")),
-        ("total_amount", _amount("total_amount")),
-        ("vat_amount", _amount("vat_amount")),
-        ("issue_date", _attr("issue_date")),
-        ("due_date", _attr("due_date")),
-        ("client_id", _client_id),
-        ("attachment_id", _attr("attachment_id")),
-        ("created_at", _attr("created_at")),
-        ("updated_at", _attr("updated_at")),
-    ],
-    "supplier_invoices": [
-        ("number", _attr("invoice_number")),
-        ("status", _attr("status")),
-        ("supplier_name", _attr("supplier_name")),
-        ("total_amount", _amount("total_amount")),
-        ("currency", lambda r: getattr(getattr(r, "total_amount", None), "currency", None)),
-        ("issue_date", _attr("issue_date")),
-        ("due_date", _attr("due_date")),
-        ("payment_date", _attr("payment_date")),
-        ("attachment_id", _attr("attachment_id")),
-        ("created_at", _attr("created_at")),
-        ("updated_at", _attr("updated_at")),
-    ],
-}
+def is_postgres(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))
 
 
 @dataclasses.dataclass
@@ -100,62 +42,69 @@ class PageCounts:
 
 
 class Ledger:
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+    """The ledger at ``db``: a SQLite file, or a PostgreSQL URL."""
+
+    def __init__(self, db: str) -> None:
+        self.path = db
+        self._postgres = is_postgres(db)
+        if self._postgres:
+            try:
+                import psycopg
+            except ImportError:
+                raise RuntimeError(
+                    "a PostgreSQL ledger needs psycopg: pip install 'qonto-async[postgres]'"
+                ) from None
+            self._db: Any = psycopg.connect(db, autocommit=True)
+        else:
+            self._db = sqlite3.connect(db, isolation_level=None)
+            self._execute("PRAGMA journal_mode=WAL")
+            self._execute("PRAGMA synchronous=NORMAL")
         self._create()
+
+    def _sql(self, statement: str) -> str:
+        """Statements are written with ``?``; psycopg takes ``%s``."""
+        return statement.replace("?", "%s") if self._postgres else statement
+
+    def _execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        return self._db.execute(self._sql(statement), params)
+
+    def _executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        cursor = self._db.cursor()
+        cursor.executemany(self._sql(statement), rows)
 
     def close(self) -> None:
         self._db.close()
 
     def _create(self) -> None:
-        statements = []
-        for table, columns in COLUMNS.items():
-            names = ", ".join(f"{name} TEXT" for name, _ in columns)
-            statements.append(
-                f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, {names}, "
-                "deleted_at TEXT, seen_run INTEGER, raw TEXT NOT NULL)"
-            )
-        statements += [
-            "CREATE TABLE IF NOT EXISTS cursors (resource TEXT PRIMARY KEY, cursor TEXT, "
-            "full_run INTEGER)",
-            "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-            "started_at TEXT NOT NULL, finished_at TEXT, status TEXT, resources TEXT, "
-            "new INTEGER, updated INTEGER, unchanged INTEGER, deleted INTEGER, "
-            "attachments INTEGER, requests INTEGER, retries INTEGER)",
-            "CREATE TABLE IF NOT EXISTS attachments (id TEXT PRIMARY KEY, file TEXT NOT NULL, "
-            "size INTEGER NOT NULL)",
-        ]
+        serial = "BIGSERIAL PRIMARY KEY" if self._postgres else "INTEGER PRIMARY KEY AUTOINCREMENT"
         with self._transaction():
-            for statement in statements:
-                self._db.execute(statement)
+            for statement in ddl(serial):
+                self._execute(statement)
 
     def _transaction(self) -> Any:
-        return _Transaction(self._db)
+        return _Transaction(self._db, "BEGIN" if self._postgres else "BEGIN IMMEDIATE")
 
     # -- runs and cursors ---------------------------------------------------------------
 
     def start_run(self, resources: Sequence[str]) -> int:
         with self._transaction():
-            cursor = self._db.execute(
-                "INSERT INTO runs (started_at, status, resources) VALUES (?, 'running', ?)",
+            row = self._execute(
+                "INSERT INTO runs (started_at, status, resources) VALUES (?, 'running', ?) "
+                "RETURNING id",
                 (_now(), ",".join(resources)),
-            )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+            ).fetchone()
+        return int(row[0])
 
     def finish_run(self, run: int, status: str, **counts: int) -> None:
         sets = ", ".join(f"{key} = ?" for key in counts)
         with self._transaction():
-            self._db.execute(
+            self._execute(
                 f"UPDATE runs SET finished_at = ?, status = ?, {sets} WHERE id = ?",
                 (_now(), status, *counts.values(), run),
             )
 
     def cursor(self, resource: str) -> tuple[str | None, int | None]:
-        row = self._db.execute(
+        row = self._execute(
             "SELECT cursor, full_run FROM cursors WHERE resource = ?", (resource,)
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
@@ -163,7 +112,7 @@ class Ledger:
     def begin_full(self, resource: str, run: int) -> None:
         """A full re-list starts: forget the cursor, remember which run marks what it sees."""
         with self._transaction():
-            self._db.execute(
+            self._execute(
                 "INSERT INTO cursors (resource, cursor, full_run) VALUES (?, NULL, ?) "
                 "ON CONFLICT (resource) DO UPDATE SET cursor = NULL, full_run = excluded.full_run",
                 (resource, run),
@@ -183,7 +132,7 @@ class Ledger:
         sql = (
             f"INSERT INTO {resource} (id, {', '.join(names)}, raw, deleted_at, seen_run) "
             f"VALUES ({placeholders}) ON CONFLICT (id) DO UPDATE SET {updates}, "
-            "seen_run = COALESCE(excluded.seen_run, seen_run)"
+            f"seen_run = COALESCE(excluded.seen_run, {resource}.seen_run)"
         )
         counts = PageCounts()
         rows = [
@@ -195,7 +144,7 @@ class Ledger:
                 marks = ", ".join("?" for _ in rows)
                 before = {
                     row[0]: (row[1], row[2])
-                    for row in self._db.execute(
+                    for row in self._execute(
                         f"SELECT id, raw, deleted_at FROM {resource} WHERE id IN ({marks})",
                         [row[0] for row in rows],
                     )
@@ -208,9 +157,9 @@ class Ledger:
                         counts.updated += 1
                     else:
                         counts.unchanged += 1
-                self._db.executemany(sql, rows)
+                self._executemany(sql, rows)
             if cursor is not None:
-                self._db.execute(
+                self._execute(
                     "INSERT INTO cursors (resource, cursor) VALUES (?, ?) "
                     "ON CONFLICT (resource) DO UPDATE SET cursor = excluded.cursor",
                     (resource, cursor),
@@ -219,7 +168,7 @@ class Ledger:
 
     def unseen(self, resource: str, run: int) -> list[str]:
         """Ids of live rows a full re-list marked ``run`` did not see."""
-        rows = self._db.execute(
+        rows = self._execute(
             f"SELECT id FROM {resource} WHERE deleted_at IS NULL "
             "AND (seen_run IS NULL OR seen_run != ?) ORDER BY id",
             (run,),
@@ -230,13 +179,13 @@ class Ledger:
         """Mark rows a completed full re-list did not see (and Qonto answered 404 for) as
         deleted; how many."""
         with self._transaction():
-            changed = self._db.execute(
+            changed = self._execute(
                 f"UPDATE {resource} SET deleted_at = ? WHERE deleted_at IS NULL "
                 "AND (seen_run IS NULL OR seen_run != ?)",
                 (_now(), run),
             ).rowcount
-            self._db.execute("UPDATE cursors SET full_run = NULL WHERE resource = ?", (resource,))
-        return changed
+            self._execute("UPDATE cursors SET full_run = NULL WHERE resource = ?", (resource,))
+        return int(changed)
 
     # -- webhook events -------------------------------------------------------------------
 
@@ -246,7 +195,7 @@ class Ledger:
         counts = self.write_page(resource, [record], None, None)
         if deleted:
             with self._transaction():
-                self._db.execute(
+                self._execute(
                     f"UPDATE {resource} SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
                     (_now(), record.id),
                 )
@@ -254,7 +203,7 @@ class Ledger:
 
     def row(self, resource: str, record_id: str) -> dict[str, Any] | None:
         """One stored row, its columns by name (``raw`` decoded), or None."""
-        cursor = self._db.execute(f"SELECT * FROM {resource} WHERE id = ?", (record_id,))
+        cursor = self._execute(f"SELECT * FROM {resource} WHERE id = ?", (record_id,))
         values = cursor.fetchone()
         if values is None:
             return None
@@ -264,27 +213,27 @@ class Ledger:
 
     def ids(self, resource: str, *, deleted: bool = False) -> set[str]:
         condition = "IS NOT NULL" if deleted else "IS NULL"
-        rows = self._db.execute(f"SELECT id FROM {resource} WHERE deleted_at {condition}")
+        rows = self._execute(f"SELECT id FROM {resource} WHERE deleted_at {condition}")
         return {row[0] for row in rows}
 
     # -- attachments ---------------------------------------------------------------------
 
     def attachment_ids(self, resource: str) -> list[str]:
-        rows = self._db.execute(
+        rows = self._execute(
             f"SELECT attachment_id FROM {resource} WHERE attachment_id IS NOT NULL "
             "AND deleted_at IS NULL ORDER BY id"
         ).fetchall()
         return [row[0] for row in rows]
 
     def attachment(self, attachment_id: str) -> tuple[str, int] | None:
-        row = self._db.execute(
+        row = self._execute(
             "SELECT file, size FROM attachments WHERE id = ?", (attachment_id,)
         ).fetchone()
         return (row[0], row[1]) if row else None
 
     def record_attachment(self, attachment_id: str, file: str, size: int) -> None:
         with self._transaction():
-            self._db.execute(
+            self._execute(
                 "INSERT INTO attachments (id, file, size) VALUES (?, ?, ?) ON CONFLICT (id) "
                 "DO UPDATE SET file = excluded.file, size = excluded.size",
                 (attachment_id, file, size),
@@ -292,16 +241,17 @@ class Ledger:
 
     def count(self, resource: str, *, deleted: bool = False) -> int:
         condition = "IS NOT NULL" if deleted else "IS NULL"
-        row = self._db.execute(f"SELECT COUNT(*) FROM {resource} WHERE deleted_at {condition}")
+        row = self._execute(f"SELECT COUNT(*) FROM {resource} WHERE deleted_at {condition}")
         return int(row.fetchone()[0])
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Any, begin: str) -> None:
         self._db = db
+        self._begin = begin
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute(self._begin)
 
     def __exit__(self, exc_type: object, *_: object) -> None:
         self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
