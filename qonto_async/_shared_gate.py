@@ -91,8 +91,11 @@ class RedisRateLimiter:
         limiter = RedisRateLimiter("redis://redis:6379/0", key="acme-qonto")
         async with QontoClient(login, secret_key, rate_limiter=limiter) as qonto: ...
 
-    ``client`` may be an existing ``redis.asyncio.Redis`` (then ``url`` is ignored and the
-    caller closes it).
+    ``burst`` is how many requests may leave at once after a quiet spell (one second's worth
+    by default); any 10 seconds then hold at most ``burst + 10 * requests_per_second``
+    requests, which must stay under Qonto's 1,000 (``requests_per_second=97, burst=20``
+    runs closest to 100/s). ``client`` may be an existing ``redis.asyncio.Redis`` (then
+    ``url`` is ignored and the caller closes it).
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class RedisRateLimiter:
         key: str = "qonto",
         requests_per_second: float | None = 90.0,
         requests_per_10_minutes: int | None = 9_500,
+        burst: float | None = None,
         on_unavailable: Literal["local", "fail"] = "local",
         retry_redis_after: float = 5.0,
         client: Any = None,
@@ -120,7 +124,7 @@ class RedisRateLimiter:
         self._redis = client
         self._keys = [f"{key}:gcra", f"{key}:window", f"{key}:pause"]
         interval = 1.0 / requests_per_second if requests_per_second else 0.0
-        burst = max(1.0, requests_per_second or 1.0)
+        burst = max(1.0, burst if burst is not None else (requests_per_second or 1.0))
         self._args = [
             int(interval * 1e6),
             int((burst - 1.0) * interval * 1e6),
