@@ -13,11 +13,12 @@ from ._data import Dataset
 from ._datagen import epoch_us
 from ._invoice_writes import InvoiceWrites
 from ._mutations import Mutations
+from ._oauth import OAuthServer
 from ._records import RecordServer
 from ._stats import Stats
 from ._webhooks import WebhookDelivery, WebhookServer
 
-__all__ = ["RecordControls", "WriteControls"]
+__all__ = ["CredentialControls", "RecordControls", "WriteControls"]
 
 
 class RecordControls:
@@ -139,3 +140,31 @@ class WriteControls:
     def emails_sent(self) -> list[dict[str, Any]]:
         """Every ``client_invoices.send`` accepted, as ``{"invoice_id", "send_to", ...}``."""
         return self._invoice_writes.emails_sent
+
+
+class CredentialControls:
+    """The fake's OAuth side: its app's credentials, the current tokens, expiring them."""
+
+    _oauth: OAuthServer
+
+    def expire_access_tokens(self) -> None:
+        """Make every issued access token expired (the next bearer call gets a 401)."""
+        self._oauth.expire_access_tokens()
+
+    @property
+    def client_id(self) -> str:
+        return self._oauth.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self._oauth.client_secret
+
+    @property
+    def refresh_token(self) -> str:
+        """The current refresh token (it rotates at every refresh)."""
+        return self._oauth.refresh_token
+
+    @property
+    def access_token(self) -> str:
+        """The access token issued last."""
+        return self._oauth.access_token

@@ -23,7 +23,7 @@ from aiohttp import hdrs, web
 
 from ._churn import ChurnState
 from ._client_writes import ClientWrites
-from ._controls import RecordControls, WriteControls
+from ._controls import CredentialControls, RecordControls, WriteControls
 from ._data import Dataset
 from ._faults import (
     QONTO_RATE_LIMITS,
@@ -60,7 +60,7 @@ __all__ = ["FakeQonto"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class FakeQonto(RecordControls, WriteControls):
+class FakeQonto(RecordControls, WriteControls, CredentialControls):
     """A local Qonto Business API on 127.0.0.1, for tests, benchmarks and demos.
 
     ``async with FakeQonto(seed=0, client_invoices=500) as fake:`` serves on a free port;
@@ -256,30 +256,6 @@ class FakeQonto(RecordControls, WriteControls):
         """Make the next ``count`` signed file links expired already, as a link is when it
         is used more than 30 minutes after it was issued (storage answers 403)."""
         self._files.expired_links_to_issue = count
-
-    def expire_access_tokens(self) -> None:
-        """Make every issued access token expired (the next bearer call gets a 401)."""
-        self._oauth.expire_access_tokens()
-
-    # -- credentials -------------------------------------------------------------------------
-
-    @property
-    def client_id(self) -> str:
-        return self._oauth.client_id
-
-    @property
-    def client_secret(self) -> str:
-        return self._oauth.client_secret
-
-    @property
-    def refresh_token(self) -> str:
-        """The current refresh token (it rotates at every refresh)."""
-        return self._oauth.refresh_token
-
-    @property
-    def access_token(self) -> str:
-        """The access token issued last."""
-        return self._oauth.access_token
 
     # -- application -------------------------------------------------------------------------
 
