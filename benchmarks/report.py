@@ -32,6 +32,7 @@ SUITE: dict[str, list[str]] = {
     "memory": [],
     "listing": [],
     "sync": [],
+    "many_workers": [],
 }
 
 
@@ -166,6 +167,19 @@ def sync_rows(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def many_workers_rows(data: dict[str, Any]) -> list[str]:
+    shared, alone = data["rate"]["Redis gate"], data["rate"]["gate per process"]
+    tokens = data["oauth"]["RedisTokenStore"]
+    return [
+        f"| 8 processes under Qonto's limits: shared Redis gate vs a gate each | "
+        f"{shared['requests_per_second']:.1f} vs {alone['requests_per_second']:.1f} req/s, "
+        f"{shared['answered_429']} vs {alone['answered_429']} 429s | {_cmd(data)} |",
+        f"| 8 processes on OAuth, tokens expired {tokens['expiries']} times: RedisTokenStore | "
+        f"{tokens['refreshes']} refreshes (one per expiry, plus the first), "
+        f"{tokens['errors_surfaced']} errors | {_cmd(data)} |",
+    ]
+
+
 def table() -> str:
     lines = [
         BEGIN,
@@ -183,6 +197,7 @@ def table() -> str:
         ("memory", memory_rows),
         ("listing", listing_rows),
         ("sync", sync_rows),
+        ("many_workers", many_workers_rows),
     ):
         path = RESULTS_DIR / f"{name}.json"
         if path.exists():
