@@ -43,14 +43,8 @@ class WebhookSubscriptionsResource(Resource):
         """Subscribe ``callback_url`` (public HTTPS) to ``types`` (``v1/clients``,
         ``v1/client-invoices``...). Without ``secret`` a strong one is generated; the returned
         subscription's ``.secret`` is the one to verify deliveries with, store it now."""
-        if isinstance(types, str) or not types or not all(isinstance(t, str) for t in types):
-            raise TypeError("types must be a non-empty list of event types")
         secret = new_secret() if secret is None else secret
-        if not 32 <= len(secret) <= 128:
-            raise ValueError("a webhook secret has 32 to 128 characters")
-        body = {"callback_url": callback_url, "types": list(types), "secret": secret}
-        if description is not None:
-            body["description"] = description
+        body = _body(callback_url, types, secret, description)
         created: WebhookSubscription = await write(
             self._transport, "POST", PATH, decode_webhook_subscription, WriteOptions.of(options),
             json=body,
@@ -58,6 +52,25 @@ class WebhookSubscriptionsResource(Resource):
         if created.secret is None:
             created = msgspec.structs.replace(created, secret=secret)
         return created
+
+    async def update(
+        self,
+        id: str,
+        callback_url: str,
+        types: Sequence[str],
+        *,
+        secret: str | None = None,
+        description: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> WebhookSubscription:
+        """Replace the subscription (Qonto's ``PUT`` is a full replacement: what is not
+        given is dropped; without ``secret`` the current one is kept)."""
+        body = _body(callback_url, types, secret, description)
+        updated: WebhookSubscription = await write(
+            self._transport, "PUT", f"{PATH}/{quote_id(id)}", decode_webhook_subscription,
+            WriteOptions.of(options), json=body, resource_id=id,
+        )  # fmt: skip
+        return updated
 
     async def get(self, id: str) -> WebhookSubscription:
         return await self._transport.request(
@@ -82,3 +95,20 @@ class WebhookSubscriptionsResource(Resource):
     async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         path = f"{PATH}/{quote_id(id)}"
         await delete_once(self._transport, path, WriteOptions.of(options), resource_id=id)
+
+
+def _body(
+    callback_url: str, types: Sequence[str], secret: str | None, description: str | None
+) -> dict[str, object]:
+    if not isinstance(callback_url, str) or not callback_url:
+        raise TypeError("callback_url must be a URL")
+    if isinstance(types, str) or not types or not all(isinstance(t, str) for t in types):
+        raise TypeError("types must be a non-empty list of event types")
+    body: dict[str, object] = {"callback_url": callback_url, "types": list(types)}
+    if secret is not None:
+        if not 32 <= len(secret) <= 128:
+            raise ValueError("a webhook secret has 32 to 128 characters")
+        body["secret"] = secret
+    if description is not None:
+        body["description"] = description
+    return body

@@ -52,6 +52,15 @@ async def test_subscriptions_crud_needs_oauth() -> None:
         assert made.secret not in repr(made)
         assert (await qonto.webhook_subscriptions.get(made.id)).types == ["v1/clients"]
         assert [s.id for s in await qonto.webhook_subscriptions.list()] == [made.id]
+        replaced = await qonto.webhook_subscriptions.update(
+            made.id, "https://example.com/v2/hooks", ["v1/client-invoices"]
+        )
+        assert (replaced.callback_url, replaced.types) == (
+            "https://example.com/v2/hooks",
+            ["v1/client-invoices"],
+        )
+        assert replaced.description is None  # a full replacement: not given, dropped
+        assert replaced.secret == made.secret  # kept when not given
         await qonto.webhook_subscriptions.delete(made.id)
         with pytest.raises(NotFoundError):
             await qonto.webhook_subscriptions.get(made.id)
