@@ -22,10 +22,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ._errors import WebhookVerificationError
 from ._events import WebhookEvent, decode_event
 from ._signature import DEFAULT_TOLERANCE, check_signature
+
+if TYPE_CHECKING:
+    from .._seen_events import SeenEvents
 
 __all__ = ["ReceiverStats", "Reply", "WebhookReceiver"]
 
@@ -63,7 +67,9 @@ class WebhookReceiver:
     """Receives Qonto's deliveries for ``handler`` (``async def handler(event) -> None``).
 
     ``secret`` is the subscription's signing secret, or several while one is rotated;
-    ``remember`` is how many event ids are kept to recognise redeliveries.
+    ``remember`` is how many event ids are kept to recognise redeliveries; ``seen`` (such as
+    ``qonto_async.redis.RedisSeenEvents``) shares that memory with the other processes that
+    receive for the same subscription.
     """
 
     def __init__(
@@ -77,6 +83,7 @@ class WebhookReceiver:
         retry_after: int = 30,
         on_error: ErrorHook = _log_failure,
         clock: Callable[[], float] = time.time,
+        seen: SeenEvents | None = None,
     ) -> None:
         self._secrets = (secret,) if isinstance(secret, str) else tuple(secret)
         if not self._secrets or not all(isinstance(s, str) and s for s in self._secrets):
@@ -91,6 +98,7 @@ class WebhookReceiver:
         self._on_error = on_error
         self._clock = clock
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._shared_seen = seen
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self.stats = ReceiverStats()
@@ -123,6 +131,9 @@ class WebhookReceiver:
         if len(self._tasks) >= self._max_pending:
             self.stats.deferred += 1
             return Reply(503, "busy", {"Retry-After": str(self._retry_after)})
+        if self._shared_seen is not None and not await self._shared_seen.claim(event.id):
+            self.stats.duplicates += 1  # another process took it
+            return Reply(200, "duplicate")
         self._remember_id(event.id)
         self.stats.accepted += 1
         task = asyncio.get_running_loop().create_task(self._handle(event))
@@ -141,6 +152,8 @@ class WebhookReceiver:
         except Exception as exc:
             self.stats.failed += 1
             self._seen.pop(event.id, None)  # a redelivery may try again
+            if self._shared_seen is not None:
+                await self._shared_seen.forget(event.id)
             self._on_error(event, exc)
         else:
             self.stats.handled += 1
