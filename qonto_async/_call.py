@@ -22,7 +22,6 @@ class Call:
         "authenticated",
         "body",
         "headers",
-        "keep_answer",
         "method",
         "params",
         "resource_id",
@@ -49,7 +48,6 @@ class Call:
         self.resource_id = resource_id
         self.authenticated = authenticated
         self.timeout = timeout
-        self.keep_answer = False
 
     def target(self) -> Target:
         """Who was asked, as errors show it (built only when something failed)."""

@@ -193,15 +193,18 @@ class Transport:
         resource_id: str | None = None,
     ) -> tuple[T, Answer]:
         """A read like :meth:`request`, decoded, with the :class:`Answer` it came from: its
-        status, headers (the server's ``Date``, which sync cursors go by) and trace id."""
-        url = URL(self.base_url + path, encoded=True)
-        sent = self._static_headers
-        if sent is None:
-            sent = dict(self._api_headers)
-        call = Call(method, url, params, sent, no_body, resource_id, True, self._timeout)
-        call.keep_answer = True
-        result: tuple[T, Answer] = await self._attempt(call, 1, decode, True)
-        return result
+        status, headers (the server's ``Date``, which sync cursors go by) and trace id. The
+        answer is kept the way ``with_raw_response`` keeps it (:data:`._raw.ANSWERS`)."""
+        outer = ANSWERS.get()
+        sink: list[Answer] = []
+        token = ANSWERS.set(sink)
+        try:
+            value = await self.request(method, path, decode, params=params, resource_id=resource_id)
+        finally:
+            ANSWERS.reset(token)
+        if outer is not None:
+            outer.extend(sink)
+        return value, sink[-1]
 
     async def download(self, url: str, *, resource_id: str | None = None) -> bytes:
         """GET an absolute URL (a signed link) with no Qonto credentials, with retries."""
@@ -360,8 +363,6 @@ class Transport:
             sink.append(answer)
         where = ""
         try:
-            if call.keep_answer:
-                return decode(answer.body), answer
             return decode(answer.body)
         except msgspec.DecodeError as exc:
             where = str(exc)

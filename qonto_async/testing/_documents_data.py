@@ -7,7 +7,7 @@ A credit note refers to a finalized invoice and carries its items with negated q
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -31,7 +31,13 @@ def _timeline(
     return ids, created, updated
 
 
-class QuoteRecords:
+class _DocumentRecords:
+    """What quotes and credit notes share: their timeline, and the clients and invoices
+    they draw lines and parties from. A subclass names its table."""
+
+    name: ClassVar[str]
+    singular: ClassVar[str]
+
     def __init__(
         self,
         seed: int,
@@ -42,16 +48,30 @@ class QuoteRecords:
         clients: ClientRecords,
         invoices: ClientInvoiceRecords,
     ) -> None:
-        self._salt = salt(seed, "quote")
+        self._salt = salt(seed, self.singular)
         self._clients = clients
         self._invoices = invoices
-        ids, created, updated = _timeline(seed, "quotes", start, now_epoch, n)
-        rng = random.Random(f"{seed}:quote-columns")
+        self._columns(random.Random(f"{seed}:{self.singular}-columns"), n)
+        ids, created, updated = _timeline(seed, self.name, start, now_epoch, n)
+        self.table = Table(self.name, self.singular, ids, created, updated, self.build)
+
+    def _columns(self, rng: random.Random, n: int) -> None:
+        """Columns filters read, beyond the table's own (none by default)."""
+
+    def build(self, i: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class QuoteRecords(_DocumentRecords):
+    name = "quotes"
+    singular = "quote"
+
+    def _columns(self, rng: random.Random, n: int) -> None:
+        clients = self._clients
         self.statuses = [rng.choice(QUOTE_STATUSES) for _ in range(n)]
         self.client_of = (
             [rng.randrange(len(clients.table)) for _ in range(n)] if len(clients.table) else [0] * n
         )
-        self.table = Table("quotes", "quote", ids, created, updated, self.build)
 
     def append_row(self, rng: random.Random, fields: dict[str, Any]) -> None:
         self.statuses.append(fields.get("status", "pending_approval"))
@@ -92,22 +112,9 @@ class QuoteRecords:
         }
 
 
-class CreditNoteRecords:
-    def __init__(
-        self,
-        seed: int,
-        start: int,
-        now_epoch: int,
-        n: int,
-        *,
-        clients: ClientRecords,
-        invoices: ClientInvoiceRecords,
-    ) -> None:
-        self._salt = salt(seed, "credit_note")
-        self._clients = clients
-        self._invoices = invoices
-        ids, created, updated = _timeline(seed, "credit_notes", start, now_epoch, n)
-        self.table = Table("credit_notes", "credit_note", ids, created, updated, self.build)
+class CreditNoteRecords(_DocumentRecords):
+    name = "credit_notes"
+    singular = "credit_note"
 
     def append_row(self, rng: random.Random, fields: dict[str, Any]) -> None:
         """Columns for a record created through the mutation API: none beyond the table's."""
