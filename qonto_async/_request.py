@@ -11,6 +11,7 @@ from urllib.parse import quote
 import msgspec
 
 from ._transport import QueryParams, Transport
+from .models.common import model_decoder
 
 __all__ = ["Params", "send"]
 
@@ -21,7 +22,7 @@ _JSON: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 
 @functools.cache
 def _decoder(cast_to: Any) -> msgspec.json.Decoder[Any]:
-    return msgspec.json.Decoder(cast_to)
+    return model_decoder(cast_to)
 
 
 def _query(params: Params | None) -> QueryParams | None:

@@ -1,5 +1,6 @@
 """Typed, frozen msgspec models of Qonto's answers, and one decoder function per envelope."""
 
+from ._dates import dec_hook
 from .attachment import Attachment, ProbativeAttachment, decode_attachment
 from .client import CLIENT_SORT_FIELDS, Client, ClientList, decode_client, decode_client_list
 from .client_invoice import (
@@ -109,6 +110,7 @@ __all__ = [
     "WebhookSubscriptionList",
     "WelfareFund",
     "WithholdingTax",
+    "dec_hook",
     "decode_attachment",
     "decode_client",
     "decode_client_invoice",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import datetime
-
-from .common import EnvelopeDecoder, QontoModel
+from ._dates import Timestamp
+from .common import QontoModel, model_decoder
 
 __all__ = ["Attachment", "ProbativeAttachment", "decode_attachment"]
 
@@ -23,7 +22,7 @@ class Attachment(QontoModel, frozen=True, kw_only=True):
     """``url`` is a signed link, valid 30 minutes, fetched without Qonto credentials."""
 
     id: str
-    created_at: datetime.datetime | None = None
+    created_at: Timestamp | None = None
     file_name: str | None = None
     file_size: int | None = None
     file_content_type: str | None = None
@@ -36,7 +35,7 @@ class _AttachmentEnvelope(QontoModel, frozen=True, kw_only=True):
 
 
 # Qonto sends file_size as a string ("12345"): lax mode (strict=False) decodes it into the int.
-_ATTACHMENT = EnvelopeDecoder(_AttachmentEnvelope, strict=False)
+_ATTACHMENT = model_decoder(_AttachmentEnvelope, strict=False)
 
 
 def decode_attachment(data: bytes) -> Attachment:

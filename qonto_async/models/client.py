@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
-
 import msgspec
 
-from .common import Address, EnvelopeDecoder, Meta, Phone, QontoModel
+from ._dates import Timestamp
+from .common import Address, Meta, Phone, QontoModel, model_decoder
 
 __all__ = ["CLIENT_SORT_FIELDS", "Client", "ClientList", "decode_client", "decode_client_list"]
 
@@ -44,8 +43,8 @@ class Client(QontoModel, frozen=True, kw_only=True):
     billing_address: Address | None = None
     delivery_address: Address | None = None
     recipient_code: str | None = None
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
     locale: str | None = None
 
     @property
@@ -67,8 +66,8 @@ class _ClientEnvelope(QontoModel, frozen=True, kw_only=True):
     client: Client
 
 
-_CLIENT = EnvelopeDecoder(_ClientEnvelope)
-_CLIENT_LIST = EnvelopeDecoder(ClientList)
+_CLIENT = model_decoder(_ClientEnvelope)
+_CLIENT_LIST = model_decoder(ClientList)
 
 
 def decode_client(data: bytes) -> Client:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 import msgspec
 
+from ._dates import Day, Timestamp
 from .client import Client
-from .common import Amount, EInvoicingLifecycleEvent, EnvelopeDecoder, Meta, QontoModel
+from .common import Amount, EInvoicingLifecycleEvent, Meta, QontoModel, model_decoder
 
 __all__ = [
     "CLIENT_INVOICE_SORT_FIELDS",
@@ -126,18 +126,18 @@ class ClientInvoice(QontoModel, frozen=True, kw_only=True):
     total_amount_cents: int | None = None
     vat_amount: Amount | None = None
     vat_amount_cents: int | None = None
-    issue_date: datetime.date | None = None
-    due_date: datetime.date | None = None
-    performance_date: datetime.date | None = None
-    performance_start_date: datetime.date | None = None
-    performance_end_date: datetime.date | None = None
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
-    finalized_at: datetime.datetime | None = None
-    paid_at: datetime.datetime | None = None
+    issue_date: Day | None = None
+    due_date: Day | None = None
+    performance_date: Day | None = None
+    performance_start_date: Day | None = None
+    performance_end_date: Day | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    finalized_at: Timestamp | None = None
+    paid_at: Timestamp | None = None
     """A timestamp; an answer carrying only the day (as ``mark_as_paid`` takes it) decodes
     to midnight UTC of that day."""
-    canceled_at: datetime.datetime | None = None
+    canceled_at: Timestamp | None = None
     stamp_duty_amount: Decimal | None = None
     items: list[ClientInvoiceItem] | None = None
     client: Client | None = None
@@ -167,8 +167,8 @@ class _ClientInvoiceEnvelope(QontoModel, frozen=True, kw_only=True):
     client_invoice: ClientInvoice
 
 
-_CLIENT_INVOICE = EnvelopeDecoder(_ClientInvoiceEnvelope)
-_CLIENT_INVOICE_LIST = EnvelopeDecoder(ClientInvoiceList)
+_CLIENT_INVOICE = model_decoder(_ClientInvoiceEnvelope)
+_CLIENT_INVOICE_LIST = model_decoder(ClientInvoiceList)
 
 
 def decode_client_invoice(data: bytes) -> ClientInvoice:

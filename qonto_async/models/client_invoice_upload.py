@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import msgspec
 
-from .common import EnvelopeDecoder, QontoModel
+from ._dates import Timestamp
+from .common import QontoModel, model_decoder
 
 __all__ = ["ClientInvoiceUpload", "decode_client_invoice_upload"]
 
@@ -18,8 +18,8 @@ class _UploadFields(QontoModel, frozen=True, kw_only=True):
     content_type: str | None = None
     file_size: int | None = None
     url: str | None = None
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
 
 
 class ClientInvoiceUpload(_UploadFields, frozen=True, kw_only=True):
@@ -51,7 +51,7 @@ class _UploadEnvelope(QontoModel, frozen=True, kw_only=True):
     client_invoice_upload: _UploadAttributes | None = None
 
 
-_UPLOAD = EnvelopeDecoder(_UploadEnvelope)
+_UPLOAD = model_decoder(_UploadEnvelope)
 _SHARED_FIELDS = _UploadFields.__struct_fields__
 
 

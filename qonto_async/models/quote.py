@@ -3,13 +3,12 @@ other documents."""
 
 from __future__ import annotations
 
-import datetime
-
 import msgspec
 
+from ._dates import Day, Timestamp
 from .client import Client
 from .client_invoice import ClientInvoiceItem, Discount
-from .common import Amount, EnvelopeDecoder, Meta, QontoModel
+from .common import Amount, Meta, QontoModel, model_decoder
 
 __all__ = [
     "QUOTE_STATUSES",
@@ -38,10 +37,10 @@ class Quote(QontoModel, frozen=True, kw_only=True):
     total_amount_cents: int | None = None
     vat_amount: Amount | None = None
     vat_amount_cents: int | None = None
-    issue_date: datetime.date | None = None
-    expiry_date: datetime.date | None = None
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
+    issue_date: Day | None = None
+    expiry_date: Day | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
     terms_and_conditions: str | None = None
     header: str | None = None
     footer: str | None = None
@@ -59,8 +58,8 @@ class CreditNote(QontoModel, frozen=True, kw_only=True):
     id: str
     invoice_id: str | None = None
     attachment_id: str | None = None
-    issue_date: datetime.date | None = None
-    invoice_issue_date: datetime.date | None = None
+    issue_date: Day | None = None
+    invoice_issue_date: Day | None = None
     number: str | None = None
     reason: str | None = None
     currency: str | None = None
@@ -68,8 +67,8 @@ class CreditNote(QontoModel, frozen=True, kw_only=True):
     total_amount_cents: int | None = None
     vat_amount: Amount | None = None
     vat_amount_cents: int | None = None
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
     einvoicing_status: str | None = None
     items: list[ClientInvoiceItem] | None = None
     client: Client | None = None
@@ -93,10 +92,10 @@ class _CreditNoteEnvelope(QontoModel, frozen=True, kw_only=True):
     credit_note: CreditNote
 
 
-_QUOTE = EnvelopeDecoder(_QuoteEnvelope)
-_QUOTE_LIST = EnvelopeDecoder(QuoteList)
-_CREDIT_NOTE = EnvelopeDecoder(_CreditNoteEnvelope)
-_CREDIT_NOTE_LIST = EnvelopeDecoder(CreditNoteList)
+_QUOTE = model_decoder(_QuoteEnvelope)
+_QUOTE_LIST = model_decoder(QuoteList)
+_CREDIT_NOTE = model_decoder(_CreditNoteEnvelope)
+_CREDIT_NOTE_LIST = model_decoder(CreditNoteList)
 
 
 def decode_quote(data: bytes) -> Quote:

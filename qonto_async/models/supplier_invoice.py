@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 import msgspec
 
-from .common import Amount, EInvoicingLifecycleEvent, EnvelopeDecoder, Meta, QontoModel
+from ._dates import Day, Timestamp
+from .common import Amount, EInvoicingLifecycleEvent, Meta, QontoModel, model_decoder
 
 __all__ = [
     "SUPPLIER_INVOICE_SORT_FIELDS",
@@ -99,7 +99,7 @@ class SupplierInvoiceMeta(QontoModel, frozen=True, kw_only=True):
 
     integration_type: str | None = None
     connector: str | None = None
-    accounting_recorded_at: datetime.datetime | None = None
+    accounting_recorded_at: Timestamp | None = None
     accounting_recorded_source: str | None = None
 
 
@@ -114,8 +114,8 @@ class SupplierInvoice(QontoModel, frozen=True, kw_only=True):
     file_name: str | None = None
     status: str | None = None
     source_type: str | None = None
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
     attachment_id: str | None = None
     display_attachment_id: str | None = None
     declined_note: str | None = None
@@ -130,17 +130,17 @@ class SupplierInvoice(QontoModel, frozen=True, kw_only=True):
     tin: str | None = None
     description: str | None = None
     total_amount: Amount | None = None
-    issue_date: datetime.date | None = None
-    due_date: datetime.date | None = None
-    payment_date: datetime.date | None = None
-    scheduled_date: datetime.date | None = None
+    issue_date: Day | None = None
+    due_date: Day | None = None
+    payment_date: Day | None = None
+    scheduled_date: Day | None = None
     iban: str | None = None
     initiator_id: str | None = None
     source: str | None = None
     is_attachment_invoice: bool | None = None
     attachment_category: str | None = None
     is_attachment_non_financial: bool | None = None
-    analyzed_at: datetime.datetime | None = None
+    analyzed_at: Timestamp | None = None
     matched_transactions: list[str] | None = None
     transfer_ids: list[str] | None = None
     request_transfer: RequestTransfer | None = None
@@ -167,11 +167,11 @@ class _SupplierInvoiceEnvelope(QontoModel, frozen=True, kw_only=True):
     supplier_invoice: SupplierInvoice
 
 
-_SUPPLIER_INVOICE = EnvelopeDecoder(_SupplierInvoiceEnvelope)
-_SUPPLIER_INVOICE_LIST = EnvelopeDecoder(SupplierInvoiceList)
+_SUPPLIER_INVOICE = model_decoder(_SupplierInvoiceEnvelope)
+_SUPPLIER_INVOICE_LIST = model_decoder(SupplierInvoiceList)
 
 
-_BARE_SUPPLIER_INVOICE = EnvelopeDecoder(SupplierInvoice)
+_BARE_SUPPLIER_INVOICE = model_decoder(SupplierInvoice)
 
 
 def decode_supplier_invoice_either(data: bytes) -> SupplierInvoice:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
-
 import msgspec
 
-from .common import EnvelopeDecoder, Meta, QontoModel
+from ._dates import Timestamp
+from .common import Meta, QontoModel, model_decoder
 
 __all__ = [
     "WebhookSubscription",
@@ -27,8 +26,8 @@ class WebhookSubscription(QontoModel, frozen=True, kw_only=True):
     secret: str | None = None
     organization_id: str | None = None
     membership_id: str | None = None
-    created_at: datetime.datetime | None = None
-    updated_at: datetime.datetime | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
 
     def __repr__(self) -> str:
         hidden = "'***'" if self.secret else "None"
@@ -43,8 +42,8 @@ class WebhookSubscriptionList(QontoModel, frozen=True, kw_only=True):
     meta: Meta | None = None
 
 
-_ONE = EnvelopeDecoder(WebhookSubscription)
-_LIST = EnvelopeDecoder(WebhookSubscriptionList)
+_ONE = model_decoder(WebhookSubscription)
+_LIST = model_decoder(WebhookSubscriptionList)
 
 
 def decode_webhook_subscription(data: bytes) -> WebhookSubscription:

@@ -22,6 +22,7 @@ import msgspec
 
 from .._transport import Transport
 from ..errors import APIResponseValidationError, FileRejectedError, QontoError
+from ..models.common import model_decoder
 from ..models.supplier_invoice import SupplierInvoice
 from .client_invoice_uploads import FileInput, read_file
 
@@ -70,7 +71,7 @@ class _ItemError(msgspec.Struct, frozen=True):
     source: _Source | None = None
 
 
-_ANSWER = msgspec.json.Decoder(_BulkAnswer)
+_ANSWER = model_decoder(_BulkAnswer)
 Result = SupplierInvoice | QontoError
 
 

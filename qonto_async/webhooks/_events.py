@@ -12,14 +12,14 @@ spellings decode to the same classes.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any, ClassVar
 
 import msgspec
 
+from ..models._dates import Timestamp
 from ..models.client import Client
 from ..models.client_invoice import ClientInvoice
-from ..models.common import EnvelopeDecoder, QontoModel
+from ..models.common import QontoModel, model_decoder
 from ._errors import WebhookPayloadError
 
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
 
 class _Event(QontoModel, frozen=True, kw_only=True, tag_field="type"):
     id: str
-    created_at: datetime.datetime | None = None
+    created_at: Timestamp | None = None
     organization_id: str | None = None
     subscription_id: str | None = None
     membership_id: str | None = None
@@ -86,7 +86,7 @@ class UnknownEvent(QontoModel, frozen=True, kw_only=True):
 
     id: str
     type: str
-    created_at: datetime.datetime | None = None
+    created_at: Timestamp | None = None
     organization_id: str | None = None
     subscription_id: str | None = None
     membership_id: str | None = None
@@ -130,10 +130,10 @@ class _Action(msgspec.Struct, frozen=True):
     event: str | None = None
 
 
-_KNOWN: EnvelopeDecoder[Any] = EnvelopeDecoder(KnownEvent)  # type: ignore[arg-type]
+_KNOWN: msgspec.json.Decoder[Any] = model_decoder(KnownEvent)  # type: ignore[arg-type]
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 _ACTION = msgspec.json.Decoder(_Action)
-_UNKNOWN = EnvelopeDecoder(UnknownEvent)
+_UNKNOWN = model_decoder(UnknownEvent)
 
 
 def decode_event(body: bytes) -> WebhookEvent:

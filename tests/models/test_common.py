@@ -4,7 +4,7 @@ import json
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_type
 
 import msgspec
 import pytest
@@ -18,12 +18,14 @@ from qonto_async.models import (
     ClientInvoice,
     ClientInvoiceList,
     ClientInvoiceUpload,
+    InvoiceItem,
     Meta,
     SupplierInvoice,
-    SupplierInvoiceList,
+    decode_attachment,
     decode_client_invoice_list,
+    decode_supplier_invoice_list,
 )
-from qonto_async.models.common import EnvelopeDecoder, QontoModel, blankable_date_keys
+from qonto_async.models.common import QontoModel, model_decoder
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -133,118 +135,38 @@ def test_unmodelled_keys_helper_detects_a_missing_field() -> None:
     assert unmodelled_keys(raw, mi.type_info(ClientInvoice)) == ["$.nope", "$.items.colour"]
 
 
-class _Leaf(msgspec.Struct):
-    closed_on: str
-    opened_on: datetime.date | None = None
+def test_every_date_field_reads_a_blank_as_none() -> None:
+    """No model field is a bare ``date``/``datetime``: msgspec would reject Qonto's ``""``."""
+    bare: list[str] = []
+    seen: set[type] = set()
+
+    def visit(t: mi.Type, path: str) -> None:
+        if isinstance(t, mi.DateType | mi.DateTimeType):
+            bare.append(path)
+        elif isinstance(t, mi.UnionType):
+            for member in t.types:
+                visit(member, path)
+        elif isinstance(t, mi.ListType):
+            visit(t.item_type, path + "[]")
+        elif isinstance(t, mi.StructType) and t.cls not in seen:
+            seen.add(t.cls)
+            for field in t.fields:
+                visit(field.type, f"{t.cls.__name__}.{field.name}")
+
+    for model in PUBLIC_MODELS:
+        if model is not InvoiceItem:  # a request body, only ever encoded
+            visit(mi.type_info(model), model.__name__)
+    assert bare == []
+    assert len(seen) >= 25
 
 
-class _Branch(msgspec.Struct):
-    closed_on: datetime.date | None = None
-    seen_at: datetime.datetime | None = None
-    leaves: list[_Leaf] | None = None
-    by_name: dict[str, "_Branch"] | None = None
-    dates: list[datetime.date] | None = None
+def test_date_fields_are_dates_to_the_type_checker() -> None:
+    invoice = decode_client_invoice_list(fixture_bytes("client_invoices_page.json")).items[0]
 
-
-def test_blankable_date_keys_recurses_and_excludes_str_keys() -> None:
-    # closed_on is a date on _Branch but a str on _Leaf: a "" there may be real text.
-    assert blankable_date_keys(_Branch) == frozenset({"seen_at", "opened_on"})
-
-
-def test_blankable_date_keys_of_the_real_envelopes() -> None:
-    assert blankable_date_keys(SupplierInvoice) == {
-        "created_at",
-        "updated_at",
-        "issue_date",
-        "due_date",
-        "payment_date",
-        "scheduled_date",
-        "analyzed_at",
-        "timestamp",
-        "accounting_recorded_at",
-    }
-    assert "declined_note" not in blankable_date_keys(SupplierInvoice)
-    assert {"finalized_at", "paid_at", "canceled_at", "created_at"} <= blankable_date_keys(
-        ClientInvoiceList
-    )
-
-
-def test_envelope_decoder_without_date_fields_has_no_fallback() -> None:
-    decoder = EnvelopeDecoder(Amount)
-
-    with pytest.raises(msgspec.ValidationError):
-        decoder.decode(b'{"value": ""}')
-    assert decoder.decode(b'{"currency": ""}') == Amount(currency="")
-
-
-def test_envelope_decoder_rejects_blank_in_a_date_key_of_a_str_typed_field() -> None:
-    decoder = EnvelopeDecoder(_Branch)
-
-    # closed_on is excluded (it is str-typed on _Leaf), so its "" is not rescued on _Branch.
-    with pytest.raises(msgspec.ValidationError, match=re.escape("$.closed_on")):
-        decoder.decode(b'{"closed_on": ""}')
-    assert decoder.decode(b'{"seen_at": "", "leaves": [{"closed_on": ""}]}') == _Branch(
-        leaves=[_Leaf(closed_on="")]
-    )
-
-
-class _Spy:
-    def __init__(self) -> None:
-        self.calls = 0
-        self.original = EnvelopeDecoder._null_blank_dates
-
-    def __call__(self, decoder: EnvelopeDecoder[Any], data: bytes) -> bytes | None:
-        self.calls += 1
-        return self.original(decoder, data)
-
-
-def spy_on_fallback(monkeypatch: pytest.MonkeyPatch) -> _Spy:
-    spy = _Spy()
-    monkeypatch.setattr(EnvelopeDecoder, "_null_blank_dates", lambda d, b: spy(d, b))
-    return spy
-
-
-class _CountingDecoder:
-    """Stands in for an EnvelopeDecoder's msgspec decoder and counts the decodes."""
-
-    def __init__(self, inner: msgspec.json.Decoder[Any]) -> None:
-        self.inner = inner
-        self.bodies: list[bytes] = []
-
-    def decode(self, data: bytes) -> Any:
-        self.bodies.append(data)
-        return self.inner.decode(data)
-
-
-def counting(decoder: EnvelopeDecoder[Any]) -> _CountingDecoder:
-    spy = _CountingDecoder(decoder._decoder)
-    decoder._decoder = spy  # type: ignore[assignment]
-    return spy
-
-
-def test_a_body_without_blank_strings_is_decoded_once_untouched(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    spy = spy_on_fallback(monkeypatch)
-    decoder = EnvelopeDecoder(ClientInvoiceList)
-    decodes = counting(decoder)
-    body = b'{"client_invoices": [{"id": "x", "paid_at": null}]}'
-
-    decoder.decode(body)
-
-    assert spy.calls == 0  # decoded on the fast path: never scanned
-    assert decodes.bodies == [body]
-
-
-def test_blank_strings_outside_dates_cost_one_decode() -> None:
-    decoder = EnvelopeDecoder(SupplierInvoiceList)
-    decodes = counting(decoder)
-    body = b'{"supplier_invoices": [{"id": "x", "declined_note": ""}]}'
-
-    page = decoder.decode(body)
-
-    assert page.items[0].declined_note == ""
-    assert decodes.bodies == [body]
+    assert_type(invoice.finalized_at, datetime.datetime | None)
+    assert_type(invoice.issue_date, datetime.date | None)
+    assert type(invoice.finalized_at) is datetime.datetime
+    assert type(invoice.issue_date) is datetime.date
 
 
 def _draft(i: int) -> bytes:
@@ -255,64 +177,125 @@ def _final(i: int) -> bytes:
     return b'{"id": "f%d", "finalized_at": "2025-01-02T03:04:05Z", "due_date": "2025-02-01"}' % i
 
 
+class _CountingHook:
+    def __init__(self) -> None:
+        self.values: list[object] = []
+
+    def __call__(self, type_: type, value: object) -> object:
+        self.values.append(value)
+        return models.dec_hook(type_, value)
+
+
 @pytest.mark.parametrize(
     "drafts",
     [{0}, {99}, {0, 50, 99}, set(range(100))],
     ids=["first", "last", "scattered", "every"],
 )
-def test_a_page_with_drafts_anywhere_decodes_them_all(drafts: set[int]) -> None:
-    decoder = EnvelopeDecoder(ClientInvoiceList)
-    decodes = counting(decoder)
+def test_a_page_with_drafts_anywhere_decodes_in_one_pass(drafts: set[int]) -> None:
     items = b",".join(_draft(i) if i in drafts else _final(i) for i in range(100))
     body = b'{"client_invoices": [' + items + b"]}"
+    hook = _CountingHook()
 
-    page = decoder.decode(body)
+    page = decode_client_invoice_list(body)
+    once = msgspec.json.decode(body, type=ClientInvoiceList, dec_hook=hook)
 
-    assert len(decodes.bodies) == 2  # the plain decode fails; the rewritten body decodes
+    assert page == once
+    # One decode: each date on the page reached the hook exactly once, blanks included.
+    assert len(hook.values) == 3 * len(drafts) + 2 * (100 - len(drafts))
     for i, invoice in enumerate(page.items):
         if i in drafts:
             assert (invoice.finalized_at, invoice.due_date, invoice.paid_at) == (None, None, None)
         else:
-            assert invoice.finalized_at is not None
-            assert invoice.due_date is not None
+            assert invoice.finalized_at == datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+            assert invoice.due_date == datetime.date(2025, 2, 1)
 
 
-def test_fallback_finds_nothing_to_rewrite_without_blank_strings() -> None:
-    decoder = EnvelopeDecoder(ClientInvoiceList)
-    body = (
-        b'{"client_invoices": [{"id": "x", "paid_at": "soon", "header": "", "footer": "\\"\\""}]}'
-    )
+def test_the_page_decoder_is_one_msgspec_decoder_with_the_hook() -> None:
+    decoder = model_decoder(ClientInvoiceList)
 
-    assert decoder._null_blank_dates(body) is None
-    with pytest.raises(msgspec.ValidationError, match=re.escape("$.client_invoices[0].paid_at")):
-        decoder.decode(body)
+    assert type(decoder) is msgspec.json.Decoder
+    assert decoder.dec_hook is models.dec_hook
+
+
+def test_a_blank_string_field_stays_blank() -> None:
+    body = b'{"supplier_invoices": [{"id": "x", "declined_note": "", "due_date": ""}]}'
+
+    invoice = decode_supplier_invoice_list(body).items[0]
+
+    assert (invoice.declined_note, invoice.due_date) == ("", None)
+
+
+UTC = datetime.UTC
 
 
 @pytest.mark.parametrize(
-    ("body", "expected"),
+    ("text", "expected"),
     [
-        (b'{"paid_at": ""}', b'{"paid_at": null}'),
-        (b'{"paid_at":""}', b'{"paid_at":null}'),
-        (b'{"paid_at" :\n\t ""}', b'{"paid_at" :\n\t null}'),
-        (b'{"a": "", "paid_at": "", "b": ""}', b'{"a": "", "paid_at": null, "b": ""}'),
-        (b'{"x_paid_at": ""}', None),
-        (b'{"paid_at_x": ""}', None),
-        (b'{"note": "\\"paid_at\\": \\"\\""}', None),
-        # Whitespace is only looked for within a bounded window before the "".
-        (b'{"paid_at":' + b" " * 32 + b'""}', b'{"paid_at":' + b" " * 32 + b"null}"),
-        (b'{"paid_at":' + b" " * 80 + b'""}', None),
+        ("2025-01-02T03:04:05Z", datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("2025-01-02t03:04:05z", datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("2025-01-02T03:04:05.120Z", datetime.datetime(2025, 1, 2, 3, 4, 5, 120000, tzinfo=UTC)),
+        (
+            "2025-01-02T03:04:05+02:00",
+            datetime.datetime(
+                2025, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
+            ),
+        ),
+        ("2025-01-02T03:04:05", datetime.datetime(2025, 1, 2, 3, 4, 5)),
+        # A day only, as an answer to mark_as_paid may carry it: midnight UTC.
+        ("2025-01-02", datetime.datetime(2025, 1, 2, tzinfo=UTC)),
+        ("", None),
     ],
 )
-def test_blank_date_rewrite(body: bytes, expected: bytes | None) -> None:
-    decoder = EnvelopeDecoder(ClientInvoiceList)
+def test_timestamps(text: str, expected: datetime.datetime | None) -> None:
+    body = msgspec.json.encode({"client_invoices": [{"id": "x", "paid_at": text}]})
 
-    assert decoder._null_blank_dates(body) == expected
+    assert decode_client_invoice_list(body).items[0].paid_at == expected
 
 
-def test_fallback_runs_once_for_a_page_with_drafts(monkeypatch: pytest.MonkeyPatch) -> None:
-    spy = spy_on_fallback(monkeypatch)
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"paid_at": "soon"}', "Invalid timestamp 'soon' - at `$.client_invoices[0].paid_at`"),
+        (b'{"paid_at": "2025-13-01"}', "Invalid timestamp '2025-13-01'"),
+        (b'{"due_date": "2025-02-30"}', "Invalid date '2025-02-30' - at `$.client_invoices[0]."),
+        (b'{"paid_at": 1735787045}', "Expected `datetime`, got `int` - at `$.client_invoices[0]."),
+        (b'{"due_date": false}', "Expected `date`, got `bool`"),
+        (b'{"paid_at": "' + b"9" * 500 + b'"}', "Invalid timestamp '" + "9" * 40 + "' - at"),
+    ],
+)
+def test_a_malformed_date_says_where_and_what(body: bytes, message: str) -> None:
+    page = b'{"client_invoices": [{"id": "x", ' + body[1:] + b"]}"
 
+    with pytest.raises(msgspec.ValidationError, match=re.escape(message)):
+        decode_client_invoice_list(page)
+
+
+def test_dec_hook_round_trips_through_msgspec_convert() -> None:
     page = decode_client_invoice_list(fixture_bytes("client_invoices_page.json"))
 
-    assert spy.calls == 1
-    assert page.items[2].finalized_at is None
+    for invoice in page.items:
+        plain = msgspec.to_builtins(invoice)
+        assert msgspec.convert(plain, ClientInvoice, dec_hook=models.dec_hook) == invoice
+        typed = {"id": invoice.id, "paid_at": invoice.paid_at, "issue_date": invoice.issue_date}
+        again = msgspec.convert(typed, ClientInvoice, dec_hook=models.dec_hook)
+        assert (again.paid_at, again.issue_date) == (invoice.paid_at, invoice.issue_date)
+
+
+class _Colour:
+    pass
+
+
+def test_dec_hook_refuses_other_types_as_msgspec_would() -> None:
+    class Painted(msgspec.Struct):
+        colour: _Colour
+
+    with pytest.raises(msgspec.ValidationError, match=re.escape("Expected `_Colour`, got `str`")):
+        msgspec.json.decode(b'{"colour": "red"}', type=Painted, dec_hook=models.dec_hook)
+
+
+def test_a_blank_date_in_the_lax_attachment_decoder() -> None:
+    body = b'{"attachment": {"id": "a", "file_size": "12", "created_at": ""}}'
+
+    attachment = decode_attachment(body)
+
+    assert (attachment.file_size, attachment.created_at) == (12, None)

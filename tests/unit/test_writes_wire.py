@@ -13,16 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 from aioresponses import aioresponses as AioResponses
 from conftest import BASE_URL, SECRET_KEY
 
 from qonto_async import (
     Amount,
+    ClientInvoice,
     Discount,
     InvalidTransitionError,
     InvoiceItem,
     QontoClient,
+    SupplierInvoice,
     UnprocessableEntityError,
 )
 
@@ -372,3 +375,36 @@ async def test_each_write_sends_its_method_path_body_and_key(
     else:
         assert body_of(call) == body
         assert headers["Content-Type"] == "application/json"
+
+
+async def test_a_bulk_upload_answer_with_blank_dates_decodes(
+    qonto: QontoClient, http_mock: AioResponses
+) -> None:
+    # The bulk answer had a decoder of its own that did not read "" as a missing date: the
+    # invoice was created, but the call reported the file as failed.
+    bare = json.loads((FIXTURES / "supplier_invoice.json").read_bytes())["supplier_invoice"]
+    created = {**bare, "id": "s9", "due_date": "", "payment_date": "", "scheduled_date": ""}
+    http_mock.post(
+        f"{BASE_URL}/v2/supplier_invoices/bulk", payload={"supplier_invoices": [created]}
+    )
+
+    (result,) = await qonto.supplier_invoices.create_many([("bill.pdf", b"%PDF-1.4 bill")])
+
+    assert isinstance(result, SupplierInvoice), result
+    assert (result.id, result.due_date, result.payment_date) == ("s9", None, None)
+
+
+class _InvoiceEnvelope(msgspec.Struct):
+    client_invoice: ClientInvoice
+
+
+async def test_request_cast_to_a_model_reads_blank_dates(
+    qonto: QontoClient, http_mock: AioResponses
+) -> None:
+    # qonto.request(cast_to=) built a decoder without the blank-date rule.
+    draft = {"id": "d1", "status": "draft", "finalized_at": "", "due_date": ""}
+    http_mock.get(f"{BASE_URL}/v2/client_invoices/d1", payload={"client_invoice": draft})
+
+    got = await qonto.request("GET", "/v2/client_invoices/d1", cast_to=_InvoiceEnvelope)
+
+    assert got == _InvoiceEnvelope(client_invoice=ClientInvoice(id="d1", status="draft"))
