@@ -105,35 +105,42 @@ def _epoch_us(text: str) -> int:
 
 class InvoiceTemplate:
     """Builds compact JSON bytes of distinct invoices (unique `id`, `number` and `created_at`)
-    cheaply."""
+    cheaply. Given several invoices, invoice i takes the shape of the (i mod n)-th."""
 
-    def __init__(self, invoice: dict[str, Any]) -> None:
+    def __init__(self, invoices: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
+        shapes = [invoices] if isinstance(invoices, dict) else list(invoices)
+        self._shapes = [self._split(invoice) for invoice in shapes]
+
+    @staticmethod
+    def _split(invoice: dict[str, Any]) -> tuple[list[bytes], list[str]]:
         tpl = dict(invoice)
         tpl["id"] = _ID_MARK
         tpl["number"] = _NUM_MARK
         tpl["created_at"] = _CREATED_MARK
         raw = compact(tpl)
-        self._parts: list[bytes] = []
-        self._slots: list[str] = []
+        parts: list[bytes] = []
+        slots: list[str] = []
         marks = {m.encode(): m for m in (_ID_MARK, _NUM_MARK, _CREATED_MARK)}
         while True:
             found = [(raw.find(m), m) for m in marks if raw.find(m) >= 0]
             if not found:
-                self._parts.append(raw)
+                parts.append(raw)
                 break
             at, mark = min(found)
-            self._parts.append(raw[:at])
-            self._slots.append(marks[mark])
+            parts.append(raw[:at])
+            slots.append(marks[mark])
             raw = raw[at + len(mark) :]
+        return parts, slots
 
     def item(self, i: int) -> bytes:
+        parts, slots = self._shapes[i % len(self._shapes)]
         values = {
             _ID_MARK: invoice_id(i).encode(),
             _NUM_MARK: f"INV{i:06d}".encode(),
             _CREATED_MARK: created_at(i).encode(),
         }
-        out = [self._parts[0]]
-        for slot, part in zip(self._slots, self._parts[1:], strict=True):
+        out = [parts[0]]
+        for slot, part in zip(slots, parts[1:], strict=True):
             out += (values[slot], part)
         return b"".join(out)
 
@@ -275,11 +282,14 @@ class ServerConfig:
       from a byte template (100,000 invoices would not fit prebuilt in a small machine).
       `GET /n<total>/v2/client_invoices` serves a list of `<total>` invoices instead (a client
       pointed at `base_url=<url>/n1000` sees 1,000 invoices).
+    - `shape`: which invoices (`benchmarks._shapes`); a path starting `/shape-<name>` serves
+      another shape, built when first asked (`base_url=<url>/shape-real_no_drafts/n1000`).
     """
 
     n_ids: int = 0
     list_total: int = 0
     qodev_variant: bool = False
+    shape: str = "real"
 
 
 def _response(status: bytes, body: bytes) -> bytes:
@@ -300,15 +310,18 @@ _NOT_FOUND = _response(
 
 class _Router:
     def __init__(self, config: ServerConfig) -> None:
-        seed = seed_client_invoice()
-        self.template = InvoiceTemplate(seed)
+        from benchmarks._shapes import invoices, template
+
+        self._template_of = template
+        self.shape = config.shape
+        self.template = template(config.shape)
         self.by_id: dict[bytes, bytes] = {
             invoice_id(i).encode(): _response(b"200 OK", self.template.single(i))
             for i in range(config.n_ids)
         }
         self.qodev_by_id: dict[bytes, bytes] = {}
         if config.qodev_variant:
-            variant = InvoiceTemplate(without_item_discounts(seed))
+            variant = InvoiceTemplate([without_item_discounts(x) for x in invoices(config.shape)])
             self.qodev_by_id = {
                 invoice_id(i).encode(): _response(b"200 OK", variant.single(i))
                 for i in range(config.n_ids)
@@ -320,12 +333,19 @@ class _Router:
         self.requests += 1
         path, _, query = target.partition(b"?")
         total = self.list_total
+        template = self.template
+        by_id = self.by_id
+        if path.startswith(b"/shape-"):  # /shape-<name>/...: another shape
+            prefix, _, rest = path[1:].partition(b"/")
+            shape, path = prefix[6:].decode(), b"/" + rest
+            if shape != self.shape:
+                template, by_id = self._template_of(shape), {}
         if path.startswith(b"/n") and path[2:3].isdigit():  # /n<total>/v2/...: a smaller list
             prefix, _, rest = path[1:].partition(b"/")
             total, path = int(prefix[1:]), b"/" + rest
         if path.startswith(b"/v2/client_invoices/"):
-            found = self.by_id.get(path[20:])
-            return found if found is not None else self._on_demand(path[20:])
+            found = by_id.get(path[20:])
+            return found if found is not None else self._on_demand(template, path[20:])
         if path.startswith(b"/qodev/v2/client_invoices/"):
             return self.qodev_by_id.get(path[26:], _NOT_FOUND)
         if path == b"/v2/client_invoices":
@@ -333,7 +353,7 @@ class _Router:
             bounds = {k: v[0] for k, v in q.items() if k.startswith("filter[created_at_")}
             page = int((q.get("page") or q.get("current_page") or ["1"])[0])
             per_page = int((q.get("per_page") or ["100"])[0])
-            body = self.template.page(
+            body = template.page(
                 page,
                 per_page,
                 total,
@@ -346,7 +366,7 @@ class _Router:
             return _response(b"200 OK", compact({"requests": self.requests}))
         return _NOT_FOUND
 
-    def _on_demand(self, raw_id: bytes) -> bytes:
+    def _on_demand(self, template: InvoiceTemplate, raw_id: bytes) -> bytes:
         """Any synthetic invoice id, built when asked (``iter_many`` over 100,000 ids)."""
         try:
             index = int(raw_id[:8], 16)
@@ -354,7 +374,7 @@ class _Router:
             return _NOT_FOUND
         if invoice_id(index).encode() != raw_id:
             return _NOT_FOUND
-        return _response(b"200 OK", self.template.single(index))
+        return _response(b"200 OK", template.single(index))
 
 
 class _HTTPProtocol(asyncio.Protocol):

@@ -1,6 +1,8 @@
 """Memory: peak RSS while streaming 100,000 client invoices through the paginator vs while
 collecting 1,000 with `.all()`; and while streaming 1,000 / 10,000 / 100,000 invoices by id with
 `iter_many` (whose results are never collected, so the peak must not grow with the count).
+The invoices are real-shaped (drafts with blank dates among them); the 100,000-invoice stream
+and iter_many run again on draft-free invoices, beside them.
 
 Every scenario runs in a fresh Python subprocess (so each peak is its own, from
 `resource.getrusage(RUSAGE_SELF).ru_maxrss`), against the raw local server in another process
@@ -37,6 +39,7 @@ from benchmarks._common import (
 )
 
 MODULE = "benchmarks.memory"
+DRAFT_FREE = "real_no_drafts"
 PER_PAGE = 100
 
 
@@ -119,17 +122,30 @@ def run_child(mode: str, url: str, total: int, prefetch: int) -> dict[str, Any]:
 
 
 def run(args: Any) -> dict[str, Any]:
+    # (mode, total, shape, label): real-shaped invoices (drafts among them); the largest stream
+    # and iter_many again without drafts, beside them.
     scenarios = [
-        ("stream", args.stream_total, f"stream {args.stream_total:,} (async for)"),
-        ("collect", args.collect_total, f"collect {args.collect_total:,} (.all())"),
+        ("stream", args.stream_total, "real", f"stream {args.stream_total:,} (async for)"),
+        ("collect", args.collect_total, "real", f"collect {args.collect_total:,} (.all())"),
     ]
     for total in args.by_id_totals:
-        scenarios.append(("by_id", total, f"iter_many {total:,} by id"))
+        scenarios.append(("by_id", total, "real", f"iter_many {total:,} by id"))
     if args.reference_total:
         # Sensitivity check: collecting more must show up in the peak, or the probe is blind.
         scenarios.append(
-            ("reference", args.reference_total, f"collect {args.reference_total:,} (reference)")
+            (
+                "reference",
+                args.reference_total,
+                "real",
+                f"collect {args.reference_total:,} (reference)",
+            )
         )
+    scenarios.append(
+        ("stream", args.stream_total, DRAFT_FREE, f"stream {args.stream_total:,}, no draft")
+    )
+    if args.by_id_totals:
+        most = max(args.by_id_totals)
+        scenarios.append(("by_id", most, DRAFT_FREE, f"iter_many {most:,} by id, no draft"))
     out: dict[str, Any] = {
         "config": {
             "stream_total": args.stream_total,
@@ -146,25 +162,27 @@ def run(args: Any) -> dict[str, Any]:
         print(reason)
         out["status"] = reason
         return out
-    samples: dict[str, list[dict[str, Any]]] = {_key(k, t): [] for k, t, _ in scenarios}
+    samples: dict[str, list[dict[str, Any]]] = {_key(*sc[:3]): [] for sc in scenarios}
     with ServerProcess(ServerConfig(list_total=args.stream_total)) as server:
         for r in range(args.rounds):
-            for mode, total, _ in rotate(scenarios, r):
-                samples[_key(mode, total)].append(run_child(mode, server.url, total, args.prefetch))
+            for mode, total, shape, _ in rotate(scenarios, r):
+                url = server.url if shape == "real" else f"{server.url}/shape-{shape}"
+                samples[_key(mode, total, shape)].append(run_child(mode, url, total, args.prefetch))
             print(f"  round {r + 1}/{args.rounds} done", flush=True)
     rows = []
     summary: dict[str, Any] = {}
-    for mode, total, label in scenarios:
-        got = samples[_key(mode, total)]
-        summary[_key(mode, total)] = {
+    for mode, total, shape, label in scenarios:
+        got = samples[_key(mode, total, shape)]
+        summary[_key(mode, total, shape)] = {
             "invoices": total,
+            "shape": shape,
             "peak_rss_mb": spread([s["peak_rss_mb"] for s in got]),
             "baseline_rss_mb": spread([s["baseline_rss_mb"] for s in got]),
             "growth_mb": spread([s["peak_rss_mb"] - s["baseline_rss_mb"] for s in got]),
             "invoices_per_s": spread([s["invoices"] / s["seconds"] for s in got]),
             "runs": got,
         }
-        s = summary[_key(mode, total)]
+        s = summary[_key(mode, total, shape)]
         rows.append(
             [
                 label,
@@ -198,7 +216,7 @@ def run(args: Any) -> dict[str, Any]:
             ]
         ],
     )
-    by_id = [summary[_key("by_id", t)] for t in args.by_id_totals]
+    by_id = [v for k, v in summary.items() if k.startswith("by_id")]
     if by_id:
         worst = max(s["peak_rss_mb"].median for s in by_id)
         by_id_met = worst <= 60.0
@@ -220,8 +238,9 @@ def run(args: Any) -> dict[str, Any]:
     return out
 
 
-def _key(mode: str, total: int) -> str:
-    return f"by_id_{total}" if mode == "by_id" else mode
+def _key(mode: str, total: int, shape: str = "real") -> str:
+    key = f"by_id_{total}" if mode == "by_id" else mode
+    return key if shape == "real" else f"{key}_{shape}"
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -66,36 +66,39 @@ def _cmd(data: dict[str, Any]) -> str:
 def throughput_rows(data: dict[str, Any]) -> list[str]:
     rows = []
     rounds = data["config"]["rounds"]
-    for conc, by in sorted(data["by_concurrency"].items(), key=lambda kv: -int(kv[0])):
-        c, b = by.get("c", {}), by.get("b", {})
-        if c.get("status") != "ok" or b.get("status") != "ok":
-            continue
-        ratios = [
-            x["requests_per_s"] / y["requests_per_s"]
-            for x, y in zip(c["rounds"], b["rounds"], strict=False)
-        ]
-        ratios.sort()
-        median = (
-            ratios[len(ratios) // 2]
-            if len(ratios) % 2
-            else sum(ratios[len(ratios) // 2 - 1 : len(ratios) // 2 + 1]) / 2
-        )
-        others = []
-        for key, label in (("d", "httpx + pydantic v2"), ("e", "qodev-qonto-api")):
-            other = by.get(key, {})
-            if other.get("status") == "ok":
-                times = c["requests_per_s"]["median"] / other["requests_per_s"]["median"]
-                others.append(
-                    f"**{times:.1f}x** {label}" if times < 10 else f"**{times:.0f}x** {label}"
-                )
-        rows.append(
-            f"| {data['config']['requests_per_round']:,} client invoices by id, concurrency "
-            f"{conc}, {rounds} paired rounds | `get_many` "
-            f"{_s(c['requests_per_s'], ',.0f', ' req/s')}: "
-            f"**{median:.2f}x** bare aiohttp + msgspec [{ratios[0]:.2f}–{ratios[-1]:.2f}], "
-            f"{', '.join(others)} | {_cmd(data)} |"
-        )
+    for shape in data.get("shapes", {}).values():
+        for conc, by in sorted(shape["by_concurrency"].items(), key=lambda kv: -int(kv[0])):
+            c, b = by.get("c", {}), by.get("b", {})
+            if c.get("status") != "ok" or b.get("status") != "ok":
+                continue
+            versus = [f"**{_paired(c, b)}** bare aiohttp + msgspec"]
+            if by.get("b0", {}).get("status") == "ok":
+                versus.append(f"{_paired(c, by['b0'])} the same with native dates")
+            for key, label in (("d", "httpx + pydantic v2"), ("e", "qodev-qonto-api")):
+                other = by.get(key, {})
+                if other.get("status") == "ok":
+                    times = c["requests_per_s"]["median"] / other["requests_per_s"]["median"]
+                    versus.append(
+                        f"**{times:.1f}x** {label}" if times < 10 else f"**{times:.0f}x** {label}"
+                    )
+            rows.append(
+                f"| {data['config']['requests_per_round']:,} client invoices by id "
+                f"({shape['label']}), concurrency {conc}, {rounds} paired rounds | `get_many` "
+                f"{_s(c['requests_per_s'], ',.0f', ' req/s')}: {', '.join(versus)} "
+                f"| {_cmd(data)} |"
+            )
     return rows
+
+
+def _paired(num: dict[str, Any], den: dict[str, Any]) -> str:
+    """Median [min–max] of per-round req/s ratios (contenders alternate inside a round)."""
+    ratios = sorted(
+        x["requests_per_s"] / y["requests_per_s"]
+        for x, y in zip(num["rounds"], den["rounds"], strict=False)
+    )
+    mid = len(ratios) // 2
+    median = ratios[mid] if len(ratios) % 2 else (ratios[mid - 1] + ratios[mid]) / 2
+    return f"{median:.2f}x [{ratios[0]:.2f}–{ratios[-1]:.2f}]"
 
 
 def decode_rows(data: dict[str, Any]) -> list[str]:
@@ -139,15 +142,18 @@ def bulk_rows(data: dict[str, Any]) -> list[str]:
 def memory_rows(data: dict[str, Any]) -> list[str]:
     rows = []
     for key, scenario in data["scenarios"].items():
+        mode = key.split("_real")[0]
         what = (
             f"`iter_many` over {scenario['invoices']:,} ids"
-            if key.startswith("by_id")
+            if mode.startswith("by_id")
             else {
                 "stream": f"streaming {scenario['invoices']:,} listed invoices",
                 "collect": f"collecting {scenario['invoices']:,} with `.all()`",
                 "reference": f"collecting {scenario['invoices']:,} (reference)",
-            }.get(key, key)
+            }.get(mode, mode)
         )
+        if scenario.get("shape", "real") != "real":
+            what += ", no draft"
         rows.append(
             f"| peak RSS, {what} | {_s(scenario['peak_rss_mb'], ',.1f', ' MB')} | {_cmd(data)} |"
         )

@@ -192,9 +192,10 @@ class Transport:
         params: QueryParams | None = None,
         resource_id: str | None = None,
     ) -> tuple[T, Answer]:
-        """A read like :meth:`request`, decoded, with the :class:`Answer` it came from: its
-        status, headers (the server's ``Date``, which sync cursors go by) and trace id. The
-        answer is kept the way ``with_raw_response`` keeps it (:data:`._raw.ANSWERS`)."""
+        """A read like :meth:`request`, decoded, with the :class:`Answer` it came from (its
+        body left out): its status, headers (the server's ``Date``, which sync cursors go by)
+        and trace id. The answer is kept the way ``with_raw_response`` keeps it
+        (:data:`._raw.ANSWERS`)."""
         outer = ANSWERS.get()
         sink: list[Answer] = []
         token = ANSWERS.set(sink)
@@ -360,7 +361,7 @@ class Transport:
             return answer
         sink = ANSWERS.get()
         if sink is not None:
-            sink.append(answer)
+            sink.append(answer.without_body())
         where = ""
         try:
             return decode(answer.body)

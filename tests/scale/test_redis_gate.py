@@ -61,7 +61,8 @@ async def test_two_limiters_share_one_rate(
     await first.acquire()  # the burst (2/s allows 2 at once) is spent by the first "process"
     await second.acquire()  # ...so the second one waits for the next slot
     assert sleep.waits
-    assert 0 < sleep.waits[0] <= 0.5  # at most one interval, Redis's clock deciding
+    # At most one interval, Redis's clock deciding, plus the waiter's jitter (up to 2 ms).
+    assert 0 < sleep.waits[0] <= 0.5 + 0.002
     assert second.shared_waits >= 1
 
 
@@ -73,7 +74,7 @@ async def test_a_429_seen_by_one_pauses_the_other(
     await first.flush()  # the pause travels to Redis in the background
     await second.acquire()
     assert sleep.waits
-    assert 0 < sleep.waits[0] <= 0.4
+    assert 0 < sleep.waits[0] <= 0.4 + 0.002  # the pause, plus the waiter's jitter
 
 
 async def test_the_ten_minute_window_is_shared(redis_url: str) -> None:
