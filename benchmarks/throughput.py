@@ -339,6 +339,8 @@ async def run(args: Any) -> dict[str, Any]:
     skipped: dict[str, str] = {}
     for c in CONTENDERS:
         reason = c.unavailable()
+        if c.key not in args.contenders:
+            reason = "not asked for (--contenders)"
         if reason:
             skipped[c.key] = reason
             print(f"{c.label}: {reason}", flush=True)
@@ -351,6 +353,7 @@ async def run(args: Any) -> dict[str, Any]:
             "rounds": args.rounds,
             "concurrencies": list(args.concurrency),
             "shapes": list(args.shape),
+            "contenders": list(args.contenders),
             "quick": args.quick,
         },
         "contenders": {c.key: c.label for c in CONTENDERS},
@@ -375,6 +378,8 @@ async def run_shape(
     out: dict[str, Any] = {"label": LABELS[shape], "server_ceiling": {}, "by_concurrency": {}}
     config = ServerConfig(n_ids=len(ids), qodev_variant=True, shape=shape)
     with ServerProcess(config) as server:
+        out["pinned"] = server.pinned
+        print(f"CPU affinity: {server.pinned or 'not set (one CPU, or not Linux)'}")
         paths = [f"/v2/client_invoices/{i}" for i in ids]
         ceil_rows = []
         for conc in args.concurrency:
@@ -707,6 +712,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         choices=SHAPES,
         default=["real", "real_no_drafts"],
         help="invoices served, each shape a run of its own (default: both real shapes)",
+    )
+    parser.add_argument(
+        "--contenders",
+        nargs="+",
+        choices=[c.key for c in CONTENDERS],
+        default=[c.key for c in CONTENDERS],
+        help="which to run (default: all; (d) and (e) take most of the time)",
     )
     parser.add_argument(
         "--profile",
