@@ -8,7 +8,7 @@ are plain ``datetime.date`` and ``datetime.datetime``; at run time they are mark
 and msgspec hands each non-null value to :func:`dec_hook`, which parses it, or answers
 ``None`` for ``""``. A page holding drafts therefore decodes in one pass, like any other page.
 
-The price is one Python call per non-null date: a draft-free page decodes about 14% slower
+The price is one Python call per non-null date: a draft-free page decodes 10% to 15% slower
 than with msgspec's native parser (``benchmarks/decode.py`` prints both, side by side), and a
 page with drafts no longer costs 2.3x a draft-free one. Finding the blanks before decoding costs
 more than that on every page (a byte search for ``""`` runs at about 1 GB/s, a fifth of the
