@@ -39,8 +39,8 @@ from benchmarks._common import (
     try_attr,
 )
 from benchmarks._native_twin import native_twin
+from benchmarks._shapes import invoices
 from qonto_async.models import ClientInvoice
-from qonto_async.testing import FakeQonto
 
 MODULE = "benchmarks.decode"
 
@@ -85,22 +85,16 @@ def payloads() -> list[Payload]:
 
 
 def real_pages() -> tuple[bytes, bytes]:
-    """Two pages of 100 FakeQonto client invoices: its first 100 (drafts among them, as on
-    any real account) and 100 that are not drafts."""
-    data = FakeQonto(seed=0, clients=50, client_invoices=1000).dataset
-    table = data.client_invoices
-    statuses = [data.client_invoice_status(i) for i in range(len(table))]
-    with_drafts = list(range(100))
-    without = [i for i, status in enumerate(statuses) if status != "draft"][:100]
+    """Two pages of 100 real-shaped client invoices (``_shapes``): the first 100 of the shape
+    with drafts (drafts among them, as on any real account) and 100 that are not drafts."""
 
-    def page(indices: list[int]) -> bytes:
-        items = b",".join(table.encoded(i) for i in indices)
+    def page(shape: str) -> bytes:
+        items = b",".join(compact(invoice) for invoice in invoices(shape)[:100])
         meta = compact({"current_page": 1, "next_page": None, "total_pages": 1, "total_count": 100})
         return b'{"client_invoices":[' + items + b'],"meta":' + meta + b"}"
 
-    drafts = sum(statuses[i] == "draft" for i in with_drafts)
-    assert drafts, "the page with drafts must hold some"
-    return page(with_drafts), page(without)
+    assert any(invoice["status"] == "draft" for invoice in invoices("real")[:100])
+    return page("real"), page("real_no_drafts")
 
 
 REAL_PAGES = real_pages()
