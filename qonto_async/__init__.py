@@ -70,6 +70,7 @@ from .models import (
     WithholdingTax,
 )
 from .resources._bulk_upload import BulkFile
+from .resources._params import ListOptions
 
 __all__ = [
     "PRODUCTION_URL",
@@ -105,6 +106,7 @@ __all__ = [
     "InvalidTransitionError",
     "InvoiceItem",
     "ListChangedError",
+    "ListOptions",
     "Meta",
     "NotFoundError",
     "OAuthCredentials",

@@ -6,7 +6,15 @@ import asyncio
 import datetime as dt
 import email.utils
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Collection,
+    Coroutine,
+    Iterable,
+    Mapping,
+)
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, overload
 from urllib.parse import quote
 
@@ -20,7 +28,7 @@ from .._raw import RawResponse, RawResponses, capture
 from .._transport import QueryParams, Transport
 from ..errors import APIResponseValidationError, QontoError
 from ..models import Meta
-from ._params import Moment, add_moments, instant_us
+from ._params import ListOptions, add_moments, instant_us, sort_key
 from ._streaming import stream_in_order
 
 __all__ = [
@@ -33,6 +41,7 @@ __all__ = [
 ]
 
 M = TypeVar("M")
+_LIST_OPTIONS = ListOptions.__optional_keys__
 
 
 class ListAnswer(Protocol[M]):
@@ -208,22 +217,28 @@ class ReadableResource(Resource, Generic[M]):
         return [results[resource_id] for resource_id in wanted]
 
     def _paginate(
-        self,
-        filters: QueryParams,
-        *,
-        sort_by: str | None,
-        created_at_from: Moment | None = None,
-        created_at_to: Moment | None = None,
-        per_page: int,
-        prefetch: int,
-        on_progress: ProgressCallback | None,
-        limit: int | None,
-        start: str | None,
+        self, filters: QueryParams, options: ListOptions, *, sort_fields: Collection[str]
     ) -> Paginator[M]:
-        """A paginator over ``_path``: keyed on ``created_at`` (exactly once, resumable) unless
-        ``sort_by`` names another field, then by page number, verified."""
+        """A paginator over ``_path`` with ``filters`` (the ``updated_at`` bounds among them,
+        where the resource wants them) and the other :class:`ListOptions`: keyed on
+        ``created_at`` (exactly once, resumable) unless ``sort_by`` names another field, then
+        by page number, verified."""
+        unknown = options.keys() - _LIST_OPTIONS
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.list() got an unexpected keyword argument "
+                f"{sorted(unknown)[0]!r}"
+            )
+        per_page = options.get("per_page", 100)
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
+        sort_by = options.get("sort_by")
+        if sort_by is not None:
+            sort_by = sort_key(sort_by, sort_fields)
+        created_at_from, created_at_to = (
+            options.get("created_at_from"),
+            options.get("created_at_to"),
+        )
         field, _, direction = (sort_by or "created_at:desc").partition(":")
         keyset: KeysetOrder | None = None
         if field == "created_at":
@@ -255,13 +270,13 @@ class ReadableResource(Resource, Generic[M]):
 
         return Paginator(
             per_page=per_page,
-            prefetch=prefetch,
-            on_progress=on_progress,
+            prefetch=options.get("prefetch", 4),
+            on_progress=options.get("on_progress"),
             page_url=page_url,
             fetch=fetch,
             keyset=keyset,
-            limit=limit,
-            start=start,
+            limit=options.get("limit"),
+            start=options.get("start"),
             describe=describe,
             verify=keyset is None,
         )

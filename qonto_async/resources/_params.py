@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
+from typing import TypedDict
 
+from .._pagination import ProgressCallback
 from .._position import us_of
 
 __all__ = [
+    "ListOptions",
     "Moment",
     "Query",
     "add",
     "add_moments",
+    "add_updated",
     "flag",
     "instant_us",
     "moment",
@@ -21,6 +25,29 @@ __all__ = [
 
 Moment = dt.datetime | dt.date | str
 Query = list[tuple[str, str]]
+
+
+class ListOptions(TypedDict, total=False):
+    """The keywords every ``list()`` takes beside its own filters.
+
+    ``created_at_from``/``created_at_to``, ``updated_at_from``/``updated_at_to``: aware
+    datetimes, dates or ISO 8601 strings, bounds included. ``sort_by``: ``field:asc`` or
+    ``field:desc`` among the resource's sort fields (newest first by default). ``per_page``: 1
+    to 100 (100). ``prefetch``: pages in flight (4). ``on_progress(done, total)``, ``limit``
+    (stop after N records) and ``start`` (a ``paginator.position`` to go on from): see
+    :class:`~qonto_async.Paginator`.
+    """
+
+    created_at_from: Moment | None
+    created_at_to: Moment | None
+    updated_at_from: Moment | None
+    updated_at_to: Moment | None
+    sort_by: str | None
+    per_page: int
+    prefetch: int
+    on_progress: ProgressCallback | None
+    limit: int | None
+    start: str | None
 
 
 def moment(name: str, value: Moment) -> str:
@@ -73,6 +100,15 @@ def add_moments(query: Query, **moments: Moment | None) -> None:
     for name, value in moments.items():
         if value is not None:
             query.append((f"filter[{name}]", moment(name, value)))
+
+
+def add_updated(query: Query, options: ListOptions) -> None:
+    """Add the ``updated_at`` bounds of a ``list()`` call's options."""
+    add_moments(
+        query,
+        updated_at_from=options.get("updated_at_from"),
+        updated_at_to=options.get("updated_at_to"),
+    )
 
 
 def instant_us(name: str, value: Moment | None, *, end: bool) -> int | None:

@@ -5,7 +5,7 @@ from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Unpack
 
 from .._body import body_of, date_text
-from .._pagination import Paginator, ProgressCallback
+from .._pagination import Paginator
 from .._transport import Transport
 from ..errors import (
     APIStatusError,
@@ -21,7 +21,7 @@ from ..models.client_invoice import (
 )
 from ..models.requests import ClientInvoiceCreateFields, ClientInvoiceFields, RequestOptions
 from ._base import ListableResource, quote_id
-from ._params import Moment, Query, add, add_moments, flag, sort_key, statuses
+from ._params import ListOptions, Query, add, add_updated, flag, statuses
 from ._writes import Transition, WriteOptions, delete_once, empty, settle, step, write
 
 __all__ = ["ClientInvoicesResource"]
@@ -50,17 +50,8 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
         self,
         *,
         status: str | Iterable[str] | None = None,
-        created_at_from: Moment | None = None,
-        created_at_to: Moment | None = None,
-        updated_at_from: Moment | None = None,
-        updated_at_to: Moment | None = None,
-        sort_by: str | None = None,
-        per_page: int = 100,
-        prefetch: int = 4,
-        on_progress: ProgressCallback | None = None,
-        limit: int | None = None,
-        start: str | None = None,
         exclude_imported: bool | None = None,
+        **options: Unpack[ListOptions],
     ) -> Paginator[ClientInvoice]:
         """Every client invoice matching the filters, newest first unless ``sort_by`` says
         ``created_at:asc``.
@@ -73,20 +64,10 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
         query: Query = []
         if status is not None:
             add(query, "filter[status]", ",".join(statuses("status", status)))
-        add_moments(query, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
+        add_updated(query, options)
         if exclude_imported is not None:
             add(query, "exclude_imported", flag(exclude_imported))
-        return self._paginate(
-            query,
-            sort_by=None if sort_by is None else sort_key(sort_by, CLIENT_INVOICE_SORT_FIELDS),
-            created_at_from=created_at_from,
-            created_at_to=created_at_to,
-            per_page=per_page,
-            prefetch=prefetch,
-            on_progress=on_progress,
-            limit=limit,
-            start=start,
-        )
+        return self._paginate(query, options, sort_fields=CLIENT_INVOICE_SORT_FIELDS)
 
     # -- writes --------------------------------------------------------------------------
 

@@ -4,12 +4,12 @@ from collections.abc import Mapping
 from typing import Unpack
 
 from .._body import body_of
-from .._pagination import Paginator, ProgressCallback
+from .._pagination import Paginator
 from .._transport import Transport
 from ..models.client import CLIENT_SORT_FIELDS, Client, decode_client, decode_client_list
 from ..models.requests import ClientCreateFields, ClientFields, RequestOptions
 from ._base import ListableResource, quote_id
-from ._params import Moment, Query, add, add_moments, sort_key
+from ._params import ListOptions, Query, add, add_updated
 from ._writes import WriteOptions, delete_once, write
 
 __all__ = ["ClientsResource"]
@@ -30,16 +30,7 @@ class ClientsResource(ListableResource[Client]):
         vat_number: str | None = None,
         email: str | None = None,
         name: str | None = None,
-        created_at_from: Moment | None = None,
-        created_at_to: Moment | None = None,
-        updated_at_from: Moment | None = None,
-        updated_at_to: Moment | None = None,
-        sort_by: str | None = None,
-        per_page: int = 100,
-        prefetch: int = 4,
-        on_progress: ProgressCallback | None = None,
-        limit: int | None = None,
-        start: str | None = None,
+        **options: Unpack[ListOptions],
     ) -> Paginator[Client]:
         """Every client matching the filters (``name`` matches partially, 2 characters or more).
 
@@ -55,18 +46,8 @@ class ClientsResource(ListableResource[Client]):
         add(query, "filter[vat_number]", vat_number)
         add(query, "filter[email]", email)
         add(query, "filter[name]", name)
-        add_moments(query, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
-        return self._paginate(
-            query,
-            sort_by=None if sort_by is None else sort_key(sort_by, CLIENT_SORT_FIELDS),
-            created_at_from=created_at_from,
-            created_at_to=created_at_to,
-            per_page=per_page,
-            prefetch=prefetch,
-            on_progress=on_progress,
-            limit=limit,
-            start=start,
-        )
+        add_updated(query, options)
+        return self._paginate(query, options, sort_fields=CLIENT_SORT_FIELDS)
 
     async def create(
         self,

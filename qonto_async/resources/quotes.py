@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping
 from typing import Unpack
 
 from .._body import body_of
-from .._pagination import Paginator, ProgressCallback
+from .._pagination import Paginator
 from .._transport import Transport
 from ..models.quote import (
     CreditNote,
@@ -16,7 +16,7 @@ from ..models.quote import (
 )
 from ..models.requests import QuoteCreateFields
 from ._base import ListableResource
-from ._params import Moment, Query, add, add_moments, sort_key, statuses
+from ._params import ListOptions, Query, add, add_updated, statuses
 from ._writes import WriteOptions, write
 
 __all__ = ["CreditNotesResource", "QuotesResource"]
@@ -36,16 +36,7 @@ class QuotesResource(ListableResource[Quote]):
         self,
         *,
         status: str | Iterable[str] | None = None,
-        created_at_from: Moment | None = None,
-        created_at_to: Moment | None = None,
-        updated_at_from: Moment | None = None,
-        updated_at_to: Moment | None = None,
-        sort_by: str | None = None,
-        per_page: int = 100,
-        prefetch: int = 4,
-        on_progress: ProgressCallback | None = None,
-        limit: int | None = None,
-        start: str | None = None,
+        **options: Unpack[ListOptions],
     ) -> Paginator[Quote]:
         """Every quote matching the filters, newest first (exactly once; see
         :class:`~qonto_async.Paginator`). ``status``: ``pending_approval``, ``approved``,
@@ -53,18 +44,8 @@ class QuotesResource(ListableResource[Quote]):
         query: Query = []
         if status is not None:
             add(query, "filter[status]", ",".join(statuses("status", status)))
-        add_moments(query, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
-        return self._paginate(
-            query,
-            sort_by=None if sort_by is None else sort_key(sort_by, SORT_FIELDS),
-            created_at_from=created_at_from,
-            created_at_to=created_at_to,
-            per_page=per_page,
-            prefetch=prefetch,
-            on_progress=on_progress,
-            limit=limit,
-            start=start,
-        )
+        add_updated(query, options)
+        return self._paginate(query, options, sort_fields=SORT_FIELDS)
 
     async def create(
         self,
@@ -94,29 +75,9 @@ class CreditNotesResource(ListableResource[CreditNote]):
 
     def list(
         self,
-        *,
-        created_at_from: Moment | None = None,
-        created_at_to: Moment | None = None,
-        updated_at_from: Moment | None = None,
-        updated_at_to: Moment | None = None,
-        sort_by: str | None = None,
-        per_page: int = 100,
-        prefetch: int = 4,
-        on_progress: ProgressCallback | None = None,
-        limit: int | None = None,
-        start: str | None = None,
+        **options: Unpack[ListOptions],
     ) -> Paginator[CreditNote]:
         """Every credit note, newest first (exactly once; see :class:`~qonto_async.Paginator`)."""
         query: Query = []
-        add_moments(query, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
-        return self._paginate(
-            query,
-            sort_by=None if sort_by is None else sort_key(sort_by, SORT_FIELDS),
-            created_at_from=created_at_from,
-            created_at_to=created_at_to,
-            per_page=per_page,
-            prefetch=prefetch,
-            on_progress=on_progress,
-            limit=limit,
-            start=start,
-        )
+        add_updated(query, options)
+        return self._paginate(query, options, sort_fields=SORT_FIELDS)

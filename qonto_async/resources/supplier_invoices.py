@@ -8,7 +8,7 @@ from typing import Any, Unpack
 import msgspec
 
 from .._body import date_text
-from .._pagination import Paginator, ProgressCallback
+from .._pagination import Paginator
 from .._transport import Transport
 from ..errors import QontoError
 from ..models.requests import RequestOptions
@@ -21,7 +21,7 @@ from ..models.supplier_invoice import (
 )
 from ._base import ListableResource
 from ._bulk_upload import UploadInput, upload_in_chunks
-from ._params import Moment, Query, add, add_moments, flag, sort_key, statuses
+from ._params import ListOptions, Query, add, add_updated, flag, statuses
 from ._writes import Transition, WriteOptions, step
 
 __all__ = ["SupplierInvoicesResource"]
@@ -59,22 +59,13 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
         *,
         status: str | Iterable[str] | None = None,
         due_date: str | None = None,
-        created_at_from: Moment | None = None,
-        created_at_to: Moment | None = None,
-        updated_at_from: Moment | None = None,
-        updated_at_to: Moment | None = None,
         attachment_id: str | None = None,
         missing_data: bool | None = None,
         matched_transactions: bool | None = None,
         exclude_credit_notes: bool | None = None,
         query: str | None = None,
         query_fields: str | Iterable[str] | None = None,
-        sort_by: str | None = None,
-        per_page: int = 100,
-        prefetch: int = 4,
-        on_progress: ProgressCallback | None = None,
-        limit: int | None = None,
-        start: str | None = None,
+        **options: Unpack[ListOptions],
     ) -> Paginator[SupplierInvoice]:
         """Every supplier invoice matching the filters.
 
@@ -91,7 +82,7 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
             if due_date not in DUE_DATE_FILTERS:
                 raise ValueError(f"due_date must be one of {sorted(DUE_DATE_FILTERS)}")
             add(params, "filter[due_date]", due_date)
-        add_moments(params, updated_at_from=updated_at_from, updated_at_to=updated_at_to)
+        add_updated(params, options)
         add(params, "filter[attachment_id]", attachment_id)
         for key, toggle in (
             ("missing_data", missing_data),
@@ -104,17 +95,7 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
         if query_fields is not None:
             fields = [query_fields] if isinstance(query_fields, str) else list(query_fields)
             add(params, "query_fields", ",".join(fields))
-        return self._paginate(
-            params,
-            sort_by=None if sort_by is None else sort_key(sort_by, SUPPLIER_INVOICE_SORT_FIELDS),
-            created_at_from=created_at_from,
-            created_at_to=created_at_to,
-            per_page=per_page,
-            prefetch=prefetch,
-            on_progress=on_progress,
-            limit=limit,
-            start=start,
-        )
+        return self._paginate(params, options, sort_fields=SUPPLIER_INVOICE_SORT_FIELDS)
 
     # -- writes --------------------------------------------------------------------------
 

@@ -415,3 +415,20 @@ async def test_a_server_ignoring_created_at_filters_is_read_by_page_number() -> 
         sdk_logger.setLevel(level)
     assert len(warnings) == 2
     assert "did not apply filter[created_at_from|to]" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda q: q.clients.list(per_pag=5),
+        lambda q: q.client_invoices.list(status="paid", updated_from="2026-01-01"),
+        lambda q: q.credit_notes.list(limits=3),
+    ],
+    ids=["clients", "client_invoices", "credit_notes"],
+)
+def test_a_misspelt_list_keyword_is_a_type_error_before_any_request(
+    qonto: QontoClient, http_mock: AioResponses, call: Callable[[QontoClient], object]
+) -> None:
+    with pytest.raises(TypeError, match=r"\.list\(\) got an unexpected keyword argument '\w+'"):
+        call(qonto)
+    assert not http_mock.requests
