@@ -321,3 +321,33 @@ async def test_connection_refused_is_a_typed_error() -> None:
             await qonto.clients.get("c1")
     assert caught.value.attempts == 2
     assert "127.0.0.1:9/v2/clients/c1" in str(caught.value)
+
+
+async def test_a_download_carries_no_credentials_on_the_wire() -> None:
+    """Checked on a real server: the client's own session sends the credentials by default,
+    so what a signed link receives must be seen where aiohttp has merged everything."""
+    seen: dict[str, dict[str, str]] = {}
+
+    async def attachment(request: web.Request) -> web.Response:
+        seen["api"] = dict(request.headers)
+        link = f"{request.url.origin()}/signed/a1.pdf?X-Amz-Signature=abc"
+        body = {"attachment": {"id": "a1", "file_name": "a1.pdf", "url": link}}
+        return web.json_response(body)
+
+    async def signed(request: web.Request) -> web.Response:
+        seen["download"] = dict(request.headers)
+        return web.Response(body=b"%PDF-1.4", content_type="application/pdf")
+
+    app = web.Application()
+    app.router.add_get("/v2/attachments/a1", attachment)
+    app.router.add_get("/signed/a1.pdf", signed)
+    async with (
+        serve(app) as base_url,
+        QontoClient(login="the-login", secret_key="s3cr3t", base_url=base_url) as qonto,
+    ):
+        assert await qonto.attachments.download("a1") == b"%PDF-1.4"
+        derived = qonto.with_options(timeout=5, extra_headers={"X-Request-Id": "r1"})
+        assert await derived.attachments.download("a1") == b"%PDF-1.4"
+    assert seen["api"]["Authorization"] == "the-login:s3cr3t"
+    assert "Authorization" not in seen["download"]
+    assert not any("s3cr3t" in value for value in seen["download"].values())
