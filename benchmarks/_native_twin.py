@@ -66,3 +66,9 @@ def native_twin(model: type[msgspec.Struct]) -> type[msgspec.Struct]:
     info = mi.type_info(model)
     assert isinstance(info, mi.StructType)
     return twin(info)
+
+
+def native_envelope_decoder(key: str, model: type[msgspec.Struct]) -> msgspec.json.Decoder[Any]:
+    """Decodes ``{key: {...}}`` into the native twin of ``model``."""
+    envelope = msgspec.defstruct(f"Native{model.__name__}Envelope", [(key, native_twin(model))])
+    return msgspec.json.Decoder(envelope)

@@ -38,7 +38,7 @@ from benchmarks._common import (
     spread,
     try_attr,
 )
-from benchmarks._native_twin import native_twin
+from benchmarks._native_twin import native_envelope_decoder, native_twin
 from benchmarks._shapes import invoices
 from qonto_async.models import ClientInvoice
 
@@ -107,16 +107,10 @@ def native_decoders() -> dict[str, Decoder]:
     """Our models with native date fields: what reading ``""`` dates in the same pass costs."""
     from qonto_async.models import ClientInvoiceList, SupplierInvoice
 
-    envelope = msgspec.defstruct(
-        "NativeSupplierEnvelope", [("supplier_invoice", native_twin(SupplierInvoice))]
-    )
-    invoice = msgspec.defstruct(
-        "NativeInvoiceEnvelope", [("client_invoice", native_twin(ClientInvoice))]
-    )
     page = msgspec.json.Decoder(native_twin(ClientInvoiceList)).decode
     return {
-        "client_invoice": msgspec.json.Decoder(invoice).decode,
-        "supplier_invoice": msgspec.json.Decoder(envelope).decode,
+        "client_invoice": native_envelope_decoder("client_invoice", ClientInvoice).decode,
+        "supplier_invoice": native_envelope_decoder("supplier_invoice", SupplierInvoice).decode,
         "page_100": page,
         "page_real_no_drafts": page,
     }

@@ -29,7 +29,6 @@ from typing import Any
 
 import aiohttp
 import httpx
-import msgspec
 
 from benchmarks._common import (
     AUTH_HEADER,
@@ -53,7 +52,7 @@ from benchmarks._common import (
     spread,
     try_attr,
 )
-from benchmarks._native_twin import native_twin
+from benchmarks._native_twin import native_envelope_decoder
 from benchmarks._pydantic_models import ClientInvoiceResponse
 from benchmarks._shapes import LABELS, SHAPES
 
@@ -107,41 +106,35 @@ async def open_bare_aiohttp(url: str, concurrency: int) -> AsyncIterator[Fetch]:
 
 
 @asynccontextmanager
-async def open_aiohttp_msgspec_native(url: str, concurrency: int) -> AsyncIterator[Fetch]:
+async def _open_decoding(
+    url: str, concurrency: int, decode: Callable[[bytes], Any]
+) -> AsyncIterator[Fetch]:
+    """(a) with each body decoded."""
+    async with _aiohttp_session(concurrency) as session:
+        base = f"{url}/v2/client_invoices/"
+
+        async def one(id_: str) -> Any:
+            async with session.get(base + id_) as resp:
+                body = await resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"HTTP {resp.status}")
+                return decode(body)
+
+        yield lambda ids: pool_map(one, ids, concurrency)
+
+
+def open_aiohttp_msgspec(url: str, concurrency: int) -> AbstractAsyncContextManager[Fetch]:
+    from qonto_async.models import decode_client_invoice
+
+    return _open_decoding(url, concurrency, decode_client_invoice)
+
+
+def open_aiohttp_msgspec_native(url: str, concurrency: int) -> AbstractAsyncContextManager[Fetch]:
     """(b) with msgspec's native date parser: a little faster, and fails on drafts."""
     from qonto_async.models import ClientInvoice
 
-    decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
-        msgspec.defstruct("Envelope", [("client_invoice", native_twin(ClientInvoice))])
-    )
-    async with _aiohttp_session(concurrency) as session:
-        base = f"{url}/v2/client_invoices/"
-
-        async def one(id_: str) -> Any:
-            async with session.get(base + id_) as resp:
-                body = await resp.read()
-                if resp.status != 200:
-                    raise RuntimeError(f"HTTP {resp.status}")
-                return decoder.decode(body).client_invoice
-
-        yield lambda ids: pool_map(one, ids, concurrency)
-
-
-@asynccontextmanager
-async def open_aiohttp_msgspec(url: str, concurrency: int) -> AsyncIterator[Fetch]:
-    from qonto_async.models import decode_client_invoice
-
-    async with _aiohttp_session(concurrency) as session:
-        base = f"{url}/v2/client_invoices/"
-
-        async def one(id_: str) -> Any:
-            async with session.get(base + id_) as resp:
-                body = await resp.read()
-                if resp.status != 200:
-                    raise RuntimeError(f"HTTP {resp.status}")
-                return decode_client_invoice(body)
-
-        yield lambda ids: pool_map(one, ids, concurrency)
+    decoder = native_envelope_decoder("client_invoice", ClientInvoice)
+    return _open_decoding(url, concurrency, lambda body: decoder.decode(body).client_invoice)
 
 
 @asynccontextmanager

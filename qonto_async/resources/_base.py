@@ -235,10 +235,8 @@ class ReadableResource(Resource, Generic[M]):
         sort_by = options.get("sort_by")
         if sort_by is not None:
             sort_by = sort_key(sort_by, sort_fields)
-        created_at_from, created_at_to = (
-            options.get("created_at_from"),
-            options.get("created_at_to"),
-        )
+        created_at_from = options.get("created_at_from")
+        created_at_to = options.get("created_at_to")
         field, _, direction = (sort_by or "created_at:desc").partition(":")
         keyset: KeysetOrder | None = None
         if field == "created_at":
