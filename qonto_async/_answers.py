@@ -74,12 +74,6 @@ class Answer:
     def __repr__(self) -> str:
         return f"Answer(status={self.status}, body={len(self.body)} bytes)"
 
-    def without_body(self) -> Answer:
-        """Status, headers, trace id and attempts: what may outlive the request. (What a
-        context variable holds during a request lives on in asyncio's copies of the context,
-        in timer handles that linger until their deadline: a page body there is 390 KB.)"""
-        return Answer(self.status, self.headers, b"", self.trace_id, self.attempts)
-
 
 class _ErrorSource(msgspec.Struct, frozen=True):
     pointer: str | None = None

@@ -6,48 +6,33 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
+import msgspec
 from yarl import URL
 
 from ._answers import Target, public_url
 
-__all__ = ["Call", "QueryParams", "no_body"]
+__all__ = ["Call", "QueryParams"]
 
 QueryParams = Sequence[tuple[str, str]]
 
 
-class Call:
-    """Everything one request needs, built once and reused by every attempt."""
+class Call(msgspec.Struct):
+    """Everything one request needs, built once and reused by every attempt.
 
-    __slots__ = (
-        "authenticated",
-        "body",
-        "headers",
-        "method",
-        "params",
-        "resource_id",
-        "timeout",
-        "url",
-    )
+    A ``msgspec.Struct`` because it is made for every request: its constructor runs in C,
+    where a class's ``__init__`` is a Python frame. Nothing decodes into it.
+    """
 
-    def __init__(
-        self,
-        method: str,
-        url: URL,
-        params: QueryParams | None,
-        headers: dict[str, str],
-        body: Callable[[], Any],
-        resource_id: str | None,
-        authenticated: bool,
-        timeout: aiohttp.ClientTimeout,
-    ) -> None:
-        self.method = method
-        self.url = url
-        self.params = params
-        self.headers = headers
-        self.body = body
-        self.resource_id = resource_id
-        self.authenticated = authenticated
-        self.timeout = timeout
+    method: str
+    url: URL
+    params: QueryParams | None
+    headers: dict[str, str] | None
+    """Added to the session's own; ``None``: nothing to add."""
+    body: Callable[[], Any] | None
+    """What each attempt sends, made afresh for each (a form cannot be sent twice)."""
+    resource_id: str | None
+    authenticated: bool
+    timeout: aiohttp.ClientTimeout
 
     def target(self) -> Target:
         """Who was asked, as errors show it (built only when something failed)."""
@@ -57,6 +42,8 @@ class Call:
     def __repr__(self) -> str:
         return f"Call({self.method} {self.url.path}, resource_id={self.resource_id!r})"
 
-
-def no_body() -> None:
-    return None
+    def __rich_repr__(self) -> Any:
+        # msgspec's own would list every field, the headers among them.
+        yield self.method
+        yield str(self.url.path)
+        yield "resource_id", self.resource_id

@@ -5,6 +5,11 @@ the client's for good: aiohttp connections, the concurrency cap and OAuth's lock
 to another loop. Using the client from a second loop (two ``asyncio.run()`` calls) raises
 :class:`~qonto_async.EventLoopMismatchError` instead of aiohttp's "Event loop is closed".
 
+A session we own carries the client's fixed headers (credentials included) as its defaults, so
+a plain request passes none and aiohttp merges none: about 2 µs a request, against 270 µs for
+a whole ``get``. Requests that must not carry them (a signed download link, the OAuth token
+endpoint) go through :meth:`SessionHolder.plain`, a second session on the same connection pool.
+
 A session we own is also closed when its loop shuts down, so a script that forgot
 ``aclose()`` leaves no "Unclosed client session" warning and no open socket behind. The hook
 is the one asyncio offers for exactly this: ``asyncio.run``, ``asyncio.Runner`` (and so
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 
 import aiohttp
 
@@ -33,10 +38,15 @@ class SessionHolder:
         *,
         timeout: aiohttp.ClientTimeout,
         max_connections: int,
+        default_headers: Mapping[str, str],
     ) -> None:
         self._session = session
+        self.owned = session is None
+        """Whether the session is ours, and so sends ``default_headers`` by itself."""
         self._timeout = timeout
         self._max_connections = max_connections
+        self._default_headers = default_headers
+        self._plain: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closer: AsyncGenerator[None, None] | None = None
         self.closed = False
@@ -53,7 +63,9 @@ class SessionHolder:
         session = self._session
         if session is None:
             connector = aiohttp.TCPConnector(limit=self._max_connections, ttl_dns_cache=300)
-            session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+            session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, headers=self._default_headers
+            )
             self._session = session
             self._closer = _closer(session)
             # First step, run here and now: the loop registers the generator (its firstiter
@@ -62,8 +74,25 @@ class SessionHolder:
                 self._closer.asend(None).send(None)
         return session
 
+    def plain(self) -> aiohttp.ClientSession:
+        """A session that adds no header of the client's own (an injected session is used as
+        it is: its defaults are its owner's)."""
+        session = self.get()
+        if not self.owned:
+            return session
+        plain = self._plain
+        if plain is None:
+            plain = aiohttp.ClientSession(
+                connector=session.connector, connector_owner=False, timeout=self._timeout
+            )
+            self._plain = plain  # counts as closed once the pool is (it owns nothing)
+        return plain
+
     async def aclose(self) -> None:
         self.closed = True
+        plain, self._plain = self._plain, None
+        if plain is not None:
+            await plain.close()  # lets go of the pool, before anything can drop it unclosed
         self._session = None
         closer, self._closer = self._closer, None
         if closer is None or asyncio.get_running_loop() is not self._loop:

@@ -129,7 +129,7 @@ class ReadableResource(Resource, Generic[M]):
         return RawReader(self)
 
     def _fetch(self, id: str, quoted: str) -> Coroutine[Any, Any, M]:
-        # The transport's coroutine itself, so get_many's workers await one frame less.
+        # The transport's coroutine itself, so the caller awaits one frame less.
         return self._transport.request(
             "GET", f"{self._path}/{quoted}", self._decode_one, resource_id=id
         )
@@ -201,11 +201,14 @@ class ReadableResource(Resource, Generic[M]):
         results: dict[str, M | QontoError] = {}
         pending = iter(quoted.items())
         total = len(quoted)
+        request, path, decode = self._transport.request, self._path, self._decode_one
 
         async def worker() -> None:
             for resource_id, quoted_id in pending:
                 try:
-                    results[resource_id] = await self._fetch(resource_id, quoted_id)
+                    results[resource_id] = await request(
+                        "GET", f"{path}/{quoted_id}", decode, resource_id=resource_id
+                    )
                 except QontoError as exc:
                     if not return_exceptions:
                         raise

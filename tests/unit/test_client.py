@@ -351,3 +351,73 @@ async def test_a_download_carries_no_credentials_on_the_wire() -> None:
     assert seen["api"]["Authorization"] == "the-login:s3cr3t"
     assert "Authorization" not in seen["download"]
     assert not any("s3cr3t" in value for value in seen["download"].values())
+
+
+def _recording_app(seen: list[tuple[str, dict[str, str]]]) -> web.Application:
+    async def record(request: web.Request) -> web.Response:
+        seen.append((f"{request.method} {request.path}", dict(request.headers)))
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    return app
+
+
+@pytest.mark.parametrize("injected", [False, True], ids=["own session", "injected session"])
+async def test_every_api_request_carries_the_same_headers_on_the_wire(injected: bool) -> None:
+    """The client's own session sends its fixed headers by default, an injected one gets
+    them per request: a real server must see the same either way, and the caller's session
+    must not keep our credentials among its defaults."""
+    seen: list[tuple[str, dict[str, str]]] = []
+    async with serve(_recording_app(seen)) as base_url, aiohttp.ClientSession() as own:
+        async with QontoClient(
+            login="the-login",
+            secret_key="s3cr3t",
+            staging_token="stg-1",
+            base_url=base_url,
+            session=own if injected else None,
+        ) as qonto:
+            await qonto.request("GET", "/v2/clients")
+            await qonto.request(
+                "GET", "/v2/clients", extra_headers={"Authorization": "forged", "X-Tag": "t1"}
+            )
+            await qonto.with_options(extra_headers={"X-Tag": "t2"}).request("GET", "/v2/clients")
+            await qonto.request("POST", "/v2/clients", json={"a": 1}, idempotency_key="k1")
+        assert "Authorization" not in own.headers
+    assert [what for what, _ in seen] == ["GET /v2/clients"] * 3 + ["POST /v2/clients"]
+    for _, headers in seen:
+        assert headers["Authorization"] == "the-login:s3cr3t"
+        assert headers["Accept"] == "application/json"
+        assert headers["X-Qonto-Staging-Token"] == "stg-1"
+        assert headers["User-Agent"].startswith("qonto-async/")
+    assert [headers.get("X-Tag") for _, headers in seen] == [None, "t1", "t2", None]
+    assert seen[3][1]["X-Qonto-Idempotency-Key"] == "k1"
+    assert seen[3][1]["Content-Type"] == "application/json"
+    assert "X-Qonto-Idempotency-Key" not in seen[0][1]
+
+
+def test_a_client_left_open_after_a_download_closes_both_its_sessions_with_the_loop() -> None:
+    """A download goes through a second session without credentials; a script that forgot
+    ``aclose()`` must not leave it behind either."""
+
+    async def attachment(request: web.Request) -> web.Response:
+        link = f"{request.url.origin()}/signed/a1.pdf?X-Amz-Signature=abc"
+        return web.json_response({"attachment": {"id": "a1", "file_name": "a.pdf", "url": link}})
+
+    async def signed(request: web.Request) -> web.Response:
+        return web.Response(body=b"%PDF-1.4", content_type="application/pdf")
+
+    app = web.Application()
+    app.router.add_get("/v2/attachments/a1", attachment)
+    app.router.add_get("/signed/a1.pdf", signed)
+
+    async def forget_to_close() -> bytes:
+        async with serve(app) as base_url:
+            qonto = QontoClient(login="l", secret_key="s", base_url=base_url)
+            return await qonto.attachments.download("a1")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert asyncio.run(forget_to_close()) == b"%PDF-1.4"
+        gc.collect()
+    assert not [w for w in caught if "Unclosed" in str(w.message)]
