@@ -27,6 +27,7 @@ END = "<!-- performance-table: end -->"
 # What the suite runs: each benchmark's own command line.
 SUITE: dict[str, list[str]] = {
     "throughput": ["--concurrency", "1", "64", "--requests", "2000"],
+    "instructions": [],
     "decode": [],
     "bulk_export": [],
     "memory": [],
@@ -99,6 +100,22 @@ def _paired(num: dict[str, Any], den: dict[str, Any]) -> str:
     mid = len(ratios) // 2
     median = ratios[mid] if len(ratios) % 2 else (ratios[mid - 1] + ratios[mid]) / 2
     return f"{median:.2f}x [{ratios[0]:.2f}–{ratios[-1]:.2f}]"
+
+
+def instructions_rows(data: dict[str, Any]) -> list[str]:
+    if "unavailable" in data:
+        return []
+    config, per = data["config"], data["per_request"]
+    if "c" not in per or "b" not in per:
+        return []
+    counted = config["high"] - config["low"]
+    return [
+        f"| CPU instructions per request at concurrency 64 (valgrind; {counted:,} "
+        f"requests counted, {config['rounds']} rounds) | `get_many` "
+        f"{_s(per['c']['instructions'], ',.0f')}, bare aiohttp + msgspec "
+        f"{_s(per['b']['instructions'], ',.0f')}: **{_s(per['c']['ratio_to_b'], '.3f', 'x')}** "
+        f"| {_cmd(data)} |"
+    ]
 
 
 def decode_rows(data: dict[str, Any]) -> list[str]:
@@ -205,6 +222,7 @@ def table() -> str:
     ]
     for name, rows in (
         ("throughput", throughput_rows),
+        ("instructions", instructions_rows),
         ("decode", decode_rows),
         ("bulk_export", bulk_rows),
         ("memory", memory_rows),

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 
 from benchmarks._common import (
     AUTH_HEADER,
@@ -53,7 +52,6 @@ from benchmarks._common import (
     try_attr,
 )
 from benchmarks._native_twin import native_envelope_decoder
-from benchmarks._pydantic_models import ClientInvoiceResponse
 from benchmarks._shapes import LABELS, SHAPES
 
 MODULE = "benchmarks.throughput"
@@ -190,6 +188,12 @@ async def open_qonto_async(url: str, concurrency: int) -> AsyncIterator[Fetch]:
 
 @asynccontextmanager
 async def open_httpx_pydantic(url: str, concurrency: int) -> AsyncIterator[Fetch]:
+    # Imported here: benchmarks.instructions runs the other contenders under valgrind, where
+    # every import costs forty times what it does outside.
+    import httpx
+
+    from benchmarks._pydantic_models import ClientInvoiceResponse
+
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(
         base_url=url,

@@ -30,6 +30,7 @@ logger = logging.getLogger("qonto_async")
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+"""Methods that are safe to send twice; any other is, only with an idempotency key."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,6 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
-
-    @staticmethod
-    def may_repeat(method: str, idempotency_key: str | None) -> bool:
-        """Whether sending this request twice is safe."""
-        return method in IDEMPOTENT_METHODS or idempotency_key is not None
 
     def accepts(self, exc: BaseException | None) -> bool:
         """Whether this failure is worth another attempt (the wait it asks for included)."""

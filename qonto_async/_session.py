@@ -44,6 +44,8 @@ class SessionHolder:
         self.owned = session is None
         """Whether the session is ours, and so sends ``default_headers`` by itself."""
         self._timeout = timeout
+        self.default_timeout = timeout if self.owned else None
+        """The timeout the session applies to a request that names none, if it is ours."""
         self._max_connections = max_connections
         self._default_headers = default_headers
         self._plain: aiohttp.ClientSession | None = None

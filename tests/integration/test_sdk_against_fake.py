@@ -440,6 +440,17 @@ async def test_slow_server_times_out() -> None:
             await qonto.clients.list().all()
 
 
+async def test_the_client_timeout_holds_for_a_plain_get_and_a_call_may_lengthen_it() -> None:
+    """A plain ``get`` leaves the timeout to the client's own session; one that names its own
+    passes it."""
+    slow = FakeQonto(clients=2, client_invoices=0, latency=0.3)
+    async with slow, connect(slow, timeout=0.05, max_retries=0) as qonto:
+        client_id = slow.ids("clients")[0]
+        with pytest.raises(APITimeoutError):
+            await qonto.clients.get(client_id)
+        assert (await qonto.clients.get(client_id, timeout=5)).id == client_id
+
+
 # -- staging and OAuth -----------------------------------------------------------------------
 
 
