@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from conftest import raw_server, serve
+from rich.pretty import pretty_repr
 
 from qonto_async import OAuthCredentials, QontoClient, QontoError
 from qonto_async.testing import VirtualClock
@@ -49,6 +50,8 @@ def reachable_reprs(root: BaseException) -> list[str]:
                 continue
             for name, value in tb.tb_frame.f_locals.items():
                 texts.append(f"{tb.tb_frame.f_code.co_name}.{name}={value!r}")
+                # rich (and so its tracebacks' show_locals) prefers __rich_repr__ to repr()
+                texts.append(f"{tb.tb_frame.f_code.co_name}.{name}={pretty_repr(value)}")
                 if isinstance(value, BaseException):
                     stack.append(value)
             tb = tb.tb_next
