@@ -14,7 +14,7 @@ from ._logs import setup_logging
 from ._page import Page
 from ._pagination import Paginator, ProgressCallback
 from ._raw import RawResponse
-from ._transport import ClientStats
+from ._stats import ClientStats
 from ._version import __version__
 from .errors import (
     APIConnectionError,

@@ -22,8 +22,9 @@ from ._auth import (
 from ._ratelimit import Gate, RateGate
 from ._request import Params, send
 from ._retry import RetryPolicy
+from ._stats import ClientStats
 from ._token_store import TokenStore
-from ._transport import ClientStats, Transport
+from ._transport import Transport
 from ._version import __version__
 from .resources import (
     AttachmentsResource,

@@ -18,7 +18,6 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
@@ -34,29 +33,16 @@ from ._raw import ANSWERS
 from ._retry import IDEMPOTENT_METHODS, Retrier, RetryPolicy
 from ._session import SessionHolder
 from ._slots import Slots
+from ._stats import ClientStats
 from .errors import ClientClosedError, QontoError
 
-__all__ = ["ClientStats", "QueryParams", "Transport"]
+__all__ = ["QueryParams", "Transport"]
 
 T = TypeVar("T")
 logger = logging.getLogger("qonto_async")
 
 FormFactory = Callable[[], aiohttp.FormData]
 TRACE_HEADER = "X-Tyk-Trace-Id"
-
-
-@dataclass
-class ClientStats:
-    """Counters since the client was created, for progress lines and summaries."""
-
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    failures: int = 0
-    budget_waits: int = 0
-    """Waits longer than a second on the client-side rate gate."""
-    budget_wait_seconds: float = 0.0
-    """How long those waits lasted, in all."""
 
 
 class Transport:
