@@ -28,6 +28,7 @@ from yarl import URL
 from ._answers import Answer, Target, connection_error, public_url, status_error, undecodable
 from ._auth import Auth
 from ._call import Call, QueryParams
+from ._headers import RequestHeaders
 from ._ratelimit import Gate
 from ._raw import ANSWERS
 from ._retry import IDEMPOTENT_METHODS, Retrier, RetryPolicy
@@ -70,27 +71,18 @@ class Transport:
         self.max_concurrency = max_concurrency
         self.slots = Slots(max_concurrency)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        headers = {"Accept": "application/json", "User-Agent": user_agent}
-        if staging_token:
-            headers["X-Qonto-Staging-Token"] = staging_token
-        self._authorization = auth.static_authorization
-        fixed = (
-            {**headers, "Authorization": self._authorization} if self._authorization else headers
+        self._headers = RequestHeaders(
+            user_agent=user_agent,
+            staging_token=staging_token,
+            authorization=auth.static_authorization,
+            owned_session=session is None,
         )
         self._sessions = SessionHolder(
             session,
             timeout=self._timeout,
             max_connections=max_concurrency,
-            default_headers=fixed,
+            default_headers=self._headers.session_defaults,
         )
-        owned = self._sessions.owned
-        # What every request adds to its session's own headers: nothing when the session is
-        # ours (it carries them); all of them on a session injected by the caller.
-        self._base_headers: Mapping[str, str] = {} if owned else fixed
-        # What a request with nothing extra sends, when the credentials never change: no
-        # header at all, or the same dict every time (aiohttp copies what it is given).
-        self._plain_request_headers: dict[str, str] | None = None if owned else fixed
-        self._plain_headers: Mapping[str, str] = {"User-Agent": user_agent}
         self.retrier = Retrier(retry, sleep=asyncio.sleep, on_retry=self._on_retry)
         self._derived = False
         gate.on_long_wait = self._on_long_wait
@@ -117,9 +109,7 @@ class Transport:
         clone = copy.copy(self)
         clone._derived = True
         if extra_headers:
-            added = {k: v for k, v in extra_headers.items() if k.lower() != "authorization"}
-            clone._base_headers = {**self._base_headers, **added}
-            clone._plain_request_headers = {**(self._plain_request_headers or {}), **added}
+            clone._headers = self._headers.with_extra(extra_headers)
         if timeout is not None:
             if timeout <= 0:
                 raise ValueError("timeout must be positive")
@@ -157,22 +147,18 @@ class Transport:
         """
         # From the origin parsed once, not a string split again for every request.
         url = self._origin.with_path(self._prefix + path, encoded=True)
-        plain = json is None and form is None and not headers and idempotency_key is None
         body: Callable[[], Any] | None = None
-        if plain and self._authorization is not None:
-            sent = self._plain_request_headers
-        else:
-            sent = dict(self._base_headers)
-            if headers:
-                sent.update((k, v) for k, v in headers.items() if k.lower() != "authorization")
-            if form is not None:
-                body = form
-            elif json is not None:
-                payload = msgspec.json.encode(json)
-                body = lambda: payload  # noqa: E731 - every attempt sends the same bytes
-                sent["Content-Type"] = "application/json"
-            if idempotency_key is not None:
-                sent["X-Qonto-Idempotency-Key"] = idempotency_key
+        if form is not None:
+            body = form
+        elif json is not None:
+            payload = msgspec.json.encode(json)
+            body = lambda: payload  # noqa: E731 - every attempt sends the same bytes
+        sent = self._headers.plain_request
+        extra = body is not None or headers or idempotency_key is not None
+        if extra or self._headers.authorization is None:
+            sent = self._headers.for_request(
+                headers, json=json is not None, idempotency_key=idempotency_key
+            )
         wait = self._timeout if timeout is None else self._call_timeout(timeout)
         call = Call(method, url, params, sent, body, resource_id, True, wait)
         repeatable = method in IDEMPOTENT_METHODS or idempotency_key is not None
@@ -204,16 +190,8 @@ class Transport:
 
     async def download(self, url: str, *, resource_id: str | None = None) -> bytes:
         """GET an absolute URL (a signed link) with no Qonto credentials, with retries."""
-        call = Call(
-            "GET",
-            URL(url),
-            None,
-            dict(self._plain_headers),
-            None,
-            resource_id,
-            False,
-            self._timeout,
-        )
+        headers = self._headers.credential_free
+        call = Call("GET", URL(url), None, headers, None, resource_id, False, self._timeout)
         answer: Answer = await self._attempt(call, 1)
         return answer.body
 
@@ -228,16 +206,15 @@ class Transport:
         failure: QontoError | None = None
         try:
             async with session.post(
-                target, data=form, headers=self._plain_headers, timeout=self._timeout
+                target, data=form, headers=self._headers.credential_free, timeout=self._timeout
             ) as resp:
                 return resp.status, await resp.read(), resp.headers.get(TRACE_HEADER)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             failure = connection_error(exc, Target("POST", public_url(target), None))
         raise failure
 
-    def _call_timeout(self, timeout: float | None) -> aiohttp.ClientTimeout:
-        if timeout is None:
-            return self._timeout
+    @staticmethod
+    def _call_timeout(timeout: float) -> aiohttp.ClientTimeout:
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, not {timeout!r}")
         return aiohttp.ClientTimeout(total=timeout)
@@ -297,7 +274,7 @@ class Transport:
                     await self.gate.acquire()
                 authenticated = call.authenticated
                 session = self._sessions.get() if authenticated else self._sessions.plain()
-                if authenticated and self._authorization is None:
+                if authenticated and self._headers.authorization is None:
                     assert headers is not None  # built for each request: see request()
                     headers["Authorization"] = token = await self.auth.authorization()
                 debug = logger.isEnabledFor(logging.DEBUG)
