@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 from urllib.parse import parse_qs
 
-from qonto_async._position import us_of
+from qonto_async._listing.position import us_of
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent

@@ -57,8 +57,8 @@ def _fake_main(config: FakeConfig, conn: multiprocessing.connection.Connection) 
 
 def offset_paginator(client: Any, *, prefetch: int = PREFETCH) -> Any:
     """The engine `list()` used before exactly-once listing: pages by number, unverified."""
-    from qonto_async._page import Page
-    from qonto_async._pagination import Paginator
+    from qonto_async._listing.page import Page
+    from qonto_async._listing.paginator import Paginator
 
     resource = client.client_invoices
     transport = resource._transport  # a benchmark may look inside; the SDK's tests do not

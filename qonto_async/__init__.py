@@ -8,13 +8,13 @@
             ...
 """
 
-from ._auth import OAuthCredentials
 from ._client import PRODUCTION_URL, SANDBOX_URL, QontoClient
+from ._http.auth import OAuthCredentials
+from ._http.raw import RawResponse
+from ._http.stats import ClientStats
+from ._listing.page import Page
+from ._listing.paginator import Paginator, ProgressCallback
 from ._logs import setup_logging
-from ._page import Page
-from ._pagination import Paginator, ProgressCallback
-from ._raw import RawResponse
-from ._stats import ClientStats
 from ._version import __version__
 from .errors import (
     APIConnectionError,

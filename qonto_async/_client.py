@@ -10,7 +10,7 @@ from typing import Any, Literal, Self, TypeVar, overload
 import aiohttp
 from yarl import URL
 
-from ._auth import (
+from ._http.auth import (
     OAUTH_TOKEN_URL,
     OAUTH_TOKEN_URL_SANDBOX,
     Auth,
@@ -19,12 +19,12 @@ from ._auth import (
     StaticAuth,
     TokenRefreshHook,
 )
-from ._ratelimit import Gate, RateGate
-from ._request import Params, send
-from ._retry import RetryPolicy
-from ._stats import ClientStats
-from ._token_store import TokenStore
-from ._transport import Transport
+from ._http.ratelimit import Gate, RateGate
+from ._http.request import Params, send
+from ._http.retry import RetryPolicy
+from ._http.stats import ClientStats
+from ._http.token_store import TokenStore
+from ._http.transport import Transport
 from ._version import __version__
 from .resources import (
     AttachmentsResource,

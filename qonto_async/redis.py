@@ -9,8 +9,8 @@ README's "Running many workers".
 
 from __future__ import annotations
 
-from ._seen_events import RedisSeenEvents
-from ._shared_gate import RateLimiterUnavailableError, RedisRateLimiter
-from ._token_store import RedisTokenStore
+from ._redis.gate import RateLimiterUnavailableError, RedisRateLimiter
+from ._redis.seen_events import RedisSeenEvents
+from ._redis.token_store import RedisTokenStore
 
 __all__ = ["RateLimiterUnavailableError", "RedisRateLimiter", "RedisSeenEvents", "RedisTokenStore"]

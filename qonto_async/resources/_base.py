@@ -20,12 +20,12 @@ from urllib.parse import quote
 
 from yarl import URL
 
-from .._answers import public_url
-from .._changes import DEFAULT_OVERLAP, ChangeFeed
-from .._page import Page
-from .._pagination import KeysetOrder, Paginator, ProgressCallback
-from .._raw import RawResponse, RawResponses, capture
-from .._transport import QueryParams, Transport
+from .._http.answers import public_url
+from .._http.raw import RawResponse, RawResponses, capture
+from .._http.transport import QueryParams, Transport
+from .._listing.changes import DEFAULT_OVERLAP, ChangeFeed
+from .._listing.page import Page
+from .._listing.paginator import KeysetOrder, Paginator, ProgressCallback
 from ..errors import APIResponseValidationError, QontoError
 from ..models import Meta
 from ._params import ListOptions, add_moments, instant_us, sort_key

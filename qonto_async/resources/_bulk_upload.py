@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import aiohttp
 import msgspec
 
-from .._transport import Transport
+from .._http.transport import Transport
 from ..errors import APIResponseValidationError, FileRejectedError, QontoError
 from ..models.common import model_decoder
 from ..models.supplier_invoice import SupplierInvoice

@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Collection, Iterable
 from typing import TypedDict
 
-from .._pagination import ProgressCallback
-from .._position import us_of
+from .._listing.paginator import ProgressCallback
+from .._listing.position import us_of
 
 __all__ = [
     "ListOptions",

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import TypeVar
 
-from .._slots import Slots
+from .._http.slots import Slots
 from ..errors import QontoError
 
 __all__ = ["stream_in_order"]

@@ -20,7 +20,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from .._transport import Transport
+from .._http.transport import Transport
 from ..errors import (
     APIStatusError,
     BadRequestError,

@@ -5,8 +5,8 @@ from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Unpack
 
 from .._body import body_of, date_text
-from .._pagination import Paginator
-from .._transport import Transport
+from .._http.transport import Transport
+from .._listing.paginator import Paginator
 from ..errors import (
     APIStatusError,
     BadRequestError,

@@ -4,8 +4,8 @@ from collections.abc import Mapping
 from typing import Unpack
 
 from .._body import body_of
-from .._pagination import Paginator
-from .._transport import Transport
+from .._http.transport import Transport
+from .._listing.paginator import Paginator
 from ..models.client import CLIENT_SORT_FIELDS, Client, decode_client, decode_client_list
 from ..models.requests import ClientCreateFields, ClientFields, RequestOptions
 from ._base import ListableResource, quote_id

@@ -4,8 +4,8 @@ from collections.abc import Iterable, Mapping
 from typing import Unpack
 
 from .._body import body_of
-from .._pagination import Paginator
-from .._transport import Transport
+from .._http.transport import Transport
+from .._listing.paginator import Paginator
 from ..models.quote import (
     CreditNote,
     Quote,

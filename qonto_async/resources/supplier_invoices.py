@@ -8,8 +8,8 @@ from typing import Any, Unpack
 import msgspec
 
 from .._body import date_text
-from .._pagination import Paginator
-from .._transport import Transport
+from .._http.transport import Transport
+from .._listing.paginator import Paginator
 from ..errors import QontoError
 from ..models.requests import RequestOptions
 from ..models.supplier_invoice import (

@@ -29,7 +29,7 @@ from ._events import WebhookEvent, decode_event
 from ._signature import DEFAULT_TOLERANCE, check_signature
 
 if TYPE_CHECKING:
-    from .._seen_events import SeenEvents
+    from .._redis.seen_events import SeenEvents
 
 __all__ = ["ReceiverStats", "Reply", "WebhookReceiver"]
 

@@ -14,7 +14,7 @@ from aioresponses import aioresponses as AioResponses
 from conftest import BASE_URL
 
 from qonto_async import AuthenticationError, OAuthCredentials, QontoClient
-from qonto_async._auth import OAUTH_TOKEN_URL, OAUTH_TOKEN_URL_SANDBOX
+from qonto_async._http.auth import OAUTH_TOKEN_URL, OAUTH_TOKEN_URL_SANDBOX
 from qonto_async.testing import VirtualClock
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

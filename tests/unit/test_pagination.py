@@ -20,7 +20,7 @@ from conftest import BASE_URL, serve
 from listing_model import answer
 
 from qonto_async import APIResponseValidationError, InternalServerError, Page, QontoClient
-from qonto_async._pagination import Paginator
+from qonto_async._listing.paginator import Paginator
 from qonto_async.models import Meta
 from qonto_async.testing import VirtualClock
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from conftest import serve
 
 from qonto_async import QontoClient
-from qonto_async._ratelimit import RateGate
+from qonto_async._http.ratelimit import RateGate
 from qonto_async.testing import VirtualClock
 
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from qonto_async._slots import Slots
+from qonto_async._http.slots import Slots
 
 
 def test_free_slots_are_taken_at_once() -> None:

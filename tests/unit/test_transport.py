@@ -30,7 +30,7 @@ from qonto_async import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from qonto_async._answers import parse_retry_after
+from qonto_async._http.answers import parse_retry_after
 from qonto_async.testing import VirtualClock
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from .models import Meta
+from ..models import Meta
 
 __all__ = ["Page", "PageURL"]
 

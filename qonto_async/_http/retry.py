@@ -18,7 +18,7 @@ from typing import TypeVar
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_random_exponential
 from tenacity.retry import retry_base
 
-from .errors import APIConnectionError, APIStatusError, QontoError
+from ..errors import APIConnectionError, APIStatusError, QontoError
 
 __all__ = ["IDEMPOTENT_METHODS", "RETRYABLE_STATUSES", "Retrier", "RetryPolicy", "brief"]
 

@@ -9,7 +9,7 @@ import aiohttp
 import msgspec
 from yarl import URL
 
-from ._answers import Target, public_url
+from .answers import Target, public_url
 
 __all__ = ["Call", "QueryParams"]
 

@@ -27,8 +27,8 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
-from ._pagination import Paginator
-from ._position import us_of, us_to_iso
+from .paginator import Paginator
+from .position import us_of, us_to_iso
 
 __all__ = ["DEFAULT_OVERLAP", "ChangeFeed"]
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from ._answers import Answer
+    from .answers import Answer
 
 __all__ = ["ANSWERS", "RawResponse", "RawResponses", "capture"]
 

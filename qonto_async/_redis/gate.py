@@ -25,8 +25,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from ._ratelimit import LONG_WAIT, RateGate
-from .errors import QontoError
+from .._http.ratelimit import LONG_WAIT, RateGate
+from ..errors import QontoError
 
 __all__ = ["RateLimiterUnavailableError", "RedisRateLimiter"]
 

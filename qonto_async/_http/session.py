@@ -25,7 +25,7 @@ from collections.abc import AsyncGenerator, Mapping
 
 import aiohttp
 
-from .errors import ClientClosedError, EventLoopMismatchError
+from ..errors import ClientClosedError, EventLoopMismatchError
 
 __all__ = ["SessionHolder"]
 

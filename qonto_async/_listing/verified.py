@@ -19,10 +19,10 @@ import datetime as dt
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from ._offset import OffsetReader, by_number
-from ._page import Page
-from ._position import us_of, us_to_iso
-from .errors import ListChangedError
+from ..errors import ListChangedError
+from .offset import OffsetReader, by_number
+from .page import Page
+from .position import us_of, us_to_iso
 
 __all__ = ["MAX_READS", "VerifiedReader", "read_by_page_number"]
 

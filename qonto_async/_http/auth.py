@@ -21,8 +21,8 @@ from typing import Protocol
 
 import msgspec
 
-from ._token_store import StoredTokens, TokenStore
-from .errors import APIResponseValidationError, AuthenticationError, ErrorDetail
+from ..errors import APIResponseValidationError, AuthenticationError, ErrorDetail
+from .token_store import StoredTokens, TokenStore
 
 __all__ = [
     "OAUTH_TOKEN_URL",

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import msgspec
 from yarl import URL
 
-from .errors import (
+from ..errors import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,

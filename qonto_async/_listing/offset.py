@@ -20,8 +20,8 @@ import math
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from ._page import Page, PageURL
-from .errors import APIResponseValidationError
+from ..errors import APIResponseValidationError
+from .page import Page, PageURL
 
 __all__ = ["OffsetReader", "by_number"]
 

@@ -41,9 +41,9 @@ import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
-from ._position import ListState, us_of, us_to_iso
-from ._verified import read_by_page_number
-from .errors import APIResponseValidationError
+from ..errors import APIResponseValidationError
+from .position import ListState, us_of, us_to_iso
+from .verified import read_by_page_number
 
 __all__ = ["Keyed", "KeysetLister", "PageFetch"]
 

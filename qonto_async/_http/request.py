@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 import msgspec
 
-from ._transport import QueryParams, Transport
-from .models.common import model_decoder
+from ..models.common import model_decoder
+from .transport import QueryParams, Transport
 
 __all__ = ["Params", "send"]
 

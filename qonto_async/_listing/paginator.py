@@ -13,11 +13,11 @@ import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from ._keyset import KeysetLister
-from ._offset import OffsetReader, by_number
-from ._page import Page, PageURL
-from ._position import ListState
-from ._verified import VerifiedReader
+from .keyset import KeysetLister
+from .offset import OffsetReader, by_number
+from .page import Page, PageURL
+from .position import ListState
+from .verified import VerifiedReader
 
 __all__ = ["KeysetOrder", "Page", "Paginator", "ProgressCallback"]
 

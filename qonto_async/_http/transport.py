@@ -25,17 +25,17 @@ import msgspec
 from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
-from ._answers import Answer, Target, connection_error, public_url, status_error, undecodable
-from ._auth import Auth
-from ._call import Call, QueryParams
-from ._headers import RequestHeaders
-from ._ratelimit import Gate
-from ._raw import ANSWERS
-from ._retry import IDEMPOTENT_METHODS, Retrier, RetryPolicy
-from ._session import SessionHolder
-from ._slots import Slots
-from ._stats import ClientStats
-from .errors import ClientClosedError, QontoError
+from ..errors import ClientClosedError, QontoError
+from .answers import Answer, Target, connection_error, public_url, status_error, undecodable
+from .auth import Auth
+from .call import Call, QueryParams
+from .headers import RequestHeaders
+from .ratelimit import Gate
+from .raw import ANSWERS
+from .retry import IDEMPOTENT_METHODS, Retrier, RetryPolicy
+from .session import SessionHolder
+from .slots import Slots
+from .stats import ClientStats
 
 __all__ = ["QueryParams", "Transport"]
 
