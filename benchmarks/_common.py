@@ -1,5 +1,6 @@
-"""Shared helpers for the benchmarks: payloads, the local HTTP server process, timing,
-statistics, availability checks, table printing and JSON output.
+"""Shared helpers for the benchmarks: the two servers (the raw one serving prebuilt bytes,
+and FakeQonto, each in a process of its own), timing, statistics, availability checks, table
+printing and JSON output. The payloads they serve are `_shapes.py`'s.
 
 Nothing here reads outside `benchmarks/`: the seed payloads live in `benchmarks/data/`.
 """
@@ -9,11 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import copy
 import datetime as dt
 import gc
 import importlib
 import importlib.metadata
+import inspect
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -23,17 +24,23 @@ import shlex
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Self, TypeVar
 from urllib.parse import parse_qs
 
-from qonto_async._listing.position import us_of
+from benchmarks._shapes import (
+    InvoiceTemplate,
+    compact,
+    invoice_id,
+    invoices,
+    template,
+    without_item_discounts,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-DATA_DIR = BENCH_DIR / "data"
 RESULTS_DIR = BENCH_DIR / "results"
 
 LOGIN = "bench-login"
@@ -43,145 +50,6 @@ AUTH_HEADER = f"{LOGIN}:{SECRET_KEY}"
 NOT_AVAILABLE = "not available yet"
 
 T = TypeVar("T")
-
-# --------------------------------------------------------------------------------------------
-# Payloads
-# --------------------------------------------------------------------------------------------
-
-
-def load_json(name: str) -> dict[str, Any]:
-    """A payload stored in benchmarks/data/ (copied from the Qonto documentation examples)."""
-    with (DATA_DIR / name).open(encoding="utf-8") as f:
-        data: dict[str, Any] = json.load(f)
-    return data
-
-
-def compact(obj: Any) -> bytes:
-    """JSON bytes the way an API server sends them: no whitespace, UTF-8."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def seed_client_invoice() -> dict[str, Any]:
-    """The client invoice from Qonto's "Retrieve a client invoice" example (seed 002)."""
-    inner: dict[str, Any] = load_json("client_invoice.json")["client_invoice"]
-    return inner
-
-
-def seed_supplier_invoice() -> dict[str, Any]:
-    """The supplier invoice from Qonto's "Retrieve a supplier invoice" example (seed 003)."""
-    inner: dict[str, Any] = load_json("supplier_invoice.json")["supplier_invoice"]
-    return inner
-
-
-def invoice_id(i: int) -> str:
-    """A UUID-shaped, unique id for the i-th synthetic invoice."""
-    return f"{i:08x}-bd0d-4df4-865c-{i:012x}"
-
-
-def without_item_discounts(invoice: dict[str, Any]) -> dict[str, Any]:
-    """The seed invoice without `items[].discount` (for qodev-qonto-api, whose model types that
-    field as `str` and so rejects Qonto's documented object; see benchmarks/README.md)."""
-    out = copy.deepcopy(invoice)
-    for item in out.get("items") or []:
-        item.pop("discount", None)
-    return out
-
-
-_ID_MARK = "@@BENCH-ID@@"
-_NUM_MARK = "@@BENCH-NUM@@"
-_CREATED_MARK = "@@BENCH-CREATED@@"
-# Invoice i was created NEWEST - i seconds: distinct instants, newest first by index, as
-# Qonto's default order serves them.
-NEWEST = int(dt.datetime(2025, 6, 30, 12, tzinfo=dt.UTC).timestamp())
-
-
-def created_at(i: int) -> str:
-    return dt.datetime.fromtimestamp(NEWEST - i, dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def _epoch_us(text: str) -> int:
-    return us_of(dt.datetime.fromisoformat(text))
-
-
-class InvoiceTemplate:
-    """Builds compact JSON bytes of distinct invoices (unique `id`, `number` and `created_at`)
-    cheaply. Given several invoices, invoice i takes the shape of the (i mod n)-th."""
-
-    def __init__(self, invoices: dict[str, Any] | Sequence[dict[str, Any]]) -> None:
-        shapes = [invoices] if isinstance(invoices, dict) else list(invoices)
-        self._shapes = [self._split(invoice) for invoice in shapes]
-
-    @staticmethod
-    def _split(invoice: dict[str, Any]) -> tuple[list[bytes], list[str]]:
-        tpl = dict(invoice)
-        tpl["id"] = _ID_MARK
-        tpl["number"] = _NUM_MARK
-        tpl["created_at"] = _CREATED_MARK
-        raw = compact(tpl)
-        parts: list[bytes] = []
-        slots: list[str] = []
-        marks = {m.encode(): m for m in (_ID_MARK, _NUM_MARK, _CREATED_MARK)}
-        while True:
-            found = [(raw.find(m), m) for m in marks if raw.find(m) >= 0]
-            if not found:
-                parts.append(raw)
-                break
-            at, mark = min(found)
-            parts.append(raw[:at])
-            slots.append(marks[mark])
-            raw = raw[at + len(mark) :]
-        return parts, slots
-
-    def item(self, i: int) -> bytes:
-        parts, slots = self._shapes[i % len(self._shapes)]
-        values = {
-            _ID_MARK: invoice_id(i).encode(),
-            _NUM_MARK: f"INV{i:06d}".encode(),
-            _CREATED_MARK: created_at(i).encode(),
-        }
-        out = [parts[0]]
-        for slot, part in zip(slots, parts[1:], strict=True):
-            out += (values[slot], part)
-        return b"".join(out)
-
-    def single(self, i: int) -> bytes:
-        """`{"client_invoice": {...}}` as served by GET /v2/client_invoices/{id}."""
-        return b'{"client_invoice":' + self.item(i) + b"}"
-
-    def page(
-        self,
-        page: int,
-        per_page: int,
-        total: int,
-        *,
-        created_from: str | None = None,
-        created_to: str | None = None,
-        ascending: bool = False,
-    ) -> bytes:
-        """`{"client_invoices": [...], "meta": {...}}` as served by GET /v2/client_invoices,
-        honouring Qonto's inclusive `filter[created_at_from|to]` and `sort_by=created_at:*`."""
-        first, last = 0, total - 1  # newest and oldest index in the window
-        if created_to is not None:  # NEWEST - i >= ... <= upper: i >= NEWEST - floor(upper)
-            first = max(first, NEWEST - _epoch_us(created_to) // 1_000_000)
-        if created_from is not None:  # NEWEST - i >= lower: i <= NEWEST - ceil(lower)
-            last = min(last, NEWEST - -(-_epoch_us(created_from) // 1_000_000))
-        indices = range(first, last + 1) if first <= last else range(0)
-        if ascending:
-            indices = indices[::-1]
-        count = len(indices)
-        total_pages = max(1, -(-count // per_page))
-        chunk = indices[(page - 1) * per_page : page * per_page] if page >= 1 else range(0)
-        items = b",".join(self.item(i) for i in chunk)
-        meta = {
-            "current_page": page,
-            "next_page": page + 1 if page < total_pages else None,
-            "prev_page": page - 1 if page > 1 else None,
-            "total_pages": total_pages,
-            "total_count": count,
-            "per_page": per_page,
-        }
-        return b'{"client_invoices":[' + items + b'],"meta":' + compact(meta) + b"}"
-
 
 # --------------------------------------------------------------------------------------------
 # Statistics and timing
@@ -199,10 +67,11 @@ class Spread:
     q3: float
     n: int
 
-    def fmt(self, spec: str = ",.0f") -> str:
+    def fmt(self, spec: str = ",.0f", unit: str = "", lone: str = " (n=1)") -> str:
+        """``median[unit] [min–max]``; of a single value, ``median[unit][lone]``."""
         if self.n == 1:
-            return f"{self.median:{spec}} (n=1)"
-        return f"{self.median:{spec}} [{self.minimum:{spec}}–{self.maximum:{spec}}]"
+            return f"{self.median:{spec}}{unit}{lone}"
+        return f"{self.median:{spec}}{unit} [{self.minimum:{spec}}–{self.maximum:{spec}}]"
 
 
 def spread(values: Sequence[float]) -> Spread:
@@ -214,6 +83,12 @@ def spread(values: Sequence[float]) -> Spread:
     else:
         q1 = q3 = vals[0]
     return Spread(statistics.median(vals), vals[0], vals[-1], q1, q3, len(vals))
+
+
+def paired(num: Sequence[float], den: Sequence[float]) -> Spread:
+    """The spread of per-round ratios ``num[r] / den[r]``: contenders alternate inside a round,
+    so a round is a fair pair (unmatched trailing rounds are left out)."""
+    return spread([x / y for x, y in zip(num, den, strict=False)])
 
 
 @dataclass
@@ -265,6 +140,32 @@ def try_attr(module: str, attr: str) -> tuple[Any | None, str | None]:
     return obj, None
 
 
+def without_budget() -> dict[str, Any]:
+    """`QontoClient` arguments that turn its 10-minute budget off, where the client has one
+    (the local servers emulate at most Qonto's 10-second window)."""
+    from qonto_async import QontoClient
+
+    if "requests_per_10_minutes" in inspect.signature(QontoClient).parameters:
+        return {"requests_per_10_minutes": None}
+    return {}
+
+
+def unlimited_client(base_url: str, **kwargs: Any) -> Any:
+    """A `QontoClient` on the raw server (`ServerProcess`): its credentials, and neither the
+    rate limiter (90/s, for Qonto's 1,000 requests / 10 s) nor the 10-minute budget: the local
+    server has no rate limit, and they would measure themselves, not the SDK."""
+    from qonto_async import QontoClient
+
+    return QontoClient(
+        login=LOGIN,
+        secret_key=SECRET_KEY,
+        base_url=base_url,
+        requests_per_second=None,
+        **without_budget(),
+        **kwargs,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # The local HTTP server, in its own process, serving prebuilt bytes
 # --------------------------------------------------------------------------------------------
@@ -310,8 +211,6 @@ _NOT_FOUND = _response(
 
 class _Router:
     def __init__(self, config: ServerConfig) -> None:
-        from benchmarks._shapes import invoices, template
-
         self._template_of = template
         self.shape = config.shape
         self.template = template(config.shape)
@@ -536,6 +435,81 @@ class ServerProcess(ChildServer):
         super().__init__(_raw_server_main, config)
 
 
+# --------------------------------------------------------------------------------------------
+# FakeQonto (the project's fake server), in its own process
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FakeConfig:
+    """`FakeQonto(**options)`, with `warm`'s records encoded before anything is timed.
+
+    `replies(fake)`, a module-level function (the config crosses to a spawned process), makes
+    the function that answers the parent's messages; by default every message is answered with
+    `fake_stats(fake)`."""
+
+    options: dict[str, Any]
+    warm: tuple[str, ...] = ("client_invoices",)
+    replies: Callable[[Any], Reply] | None = None
+
+
+def fake_stats(fake: Any) -> dict[str, Any]:
+    """What the fake served since the last call (its counters then start over)."""
+    served = fake.stats.served["client_invoices"]
+    result = {
+        "requests": fake.stats.total_requests,
+        "rate_limited": fake.stats.rate_limited,
+        "too_many_requests": fake.stats.too_many_requests,
+        "served_unique": len(served),
+        "served_duplicates": sum(n - 1 for n in served.values() if n > 1),
+    }
+    fake.stats.reset()
+    return result
+
+
+def _fake_main(config: FakeConfig, conn: multiprocessing.connection.Connection) -> None:
+    from qonto_async.testing import FakeQonto
+
+    async def main() -> None:
+        fake = FakeQonto(**config.options)
+        fake.warm(*config.warm)
+        reply = config.replies(fake) if config.replies else lambda _: fake_stats(fake)
+        async with fake:
+            conn.send(
+                {
+                    "url": fake.base_url,
+                    "login": fake.login,
+                    "secret_key": fake.secret_key,
+                    "ids": fake.ids("client_invoices"),
+                }
+            )
+            await serve_commands(conn, reply)
+
+    asyncio.run(main())
+
+
+class FakeServer(ChildServer):
+    """FakeQonto (`FakeConfig`) in its own process; `client()` opens a `QontoClient` on it."""
+
+    def __init__(self, config: FakeConfig) -> None:
+        super().__init__(_fake_main, config)
+
+    def client(self, **kwargs: Any) -> Any:
+        from qonto_async import QontoClient
+
+        return QontoClient(
+            login=self.hello["login"],
+            secret_key=self.hello["secret_key"],
+            base_url=self.url,
+            **kwargs,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The raw server's ceiling
+# --------------------------------------------------------------------------------------------
+
+
 class _RawClient(asyncio.Protocol):
     """Keep-alive loop on one connection: send a GET, wait for the whole answer, repeat.
     Knows only our server's fixed header layout; used to measure the server's ceiling."""
@@ -712,17 +686,5 @@ def finish(name: str, module: str, results: dict[str, Any]) -> None:
     print(f"Results written to {path.relative_to(REPO_ROOT)}")
 
 
-def chunks(seq: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
-
-
 def fmt_ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}x"
-
-
-def maybe(fn: Callable[[], str], default: str = "n/a") -> str:
-    try:
-        return fn()
-    except Exception:
-        return default

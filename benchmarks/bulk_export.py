@@ -20,22 +20,21 @@ Run from the repository root:  python -m benchmarks.bulk_export [--quick]
 from __future__ import annotations
 
 import asyncio
-import inspect
-import multiprocessing.connection
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from benchmarks._common import (
-    ChildServer,
+    FakeConfig,
+    FakeServer,
     base_parser,
     finish,
     print_table,
     rotate,
-    serve_commands,
     spread,
     try_attr,
+    without_budget,
 )
 
 MODULE = "benchmarks.bulk_export"
@@ -45,48 +44,6 @@ RATE_WINDOW = 10.0
 ALLOWED_RATE = RATE_LIMIT / RATE_WINDOW
 PER_PAGE = 100
 MAX_CONCURRENCY = 16  # the SDK's default, passed explicitly so the limit below uses it
-
-
-@dataclass(frozen=True)
-class FakeConfig:
-    invoices: int
-    latency: float = LATENCY
-
-
-def _fake_main(config: FakeConfig, conn: multiprocessing.connection.Connection) -> None:
-    from qonto_async.testing import FakeQonto, RateLimit
-
-    async def main() -> None:
-        fake = FakeQonto(
-            seed=0,
-            client_invoices=config.invoices,
-            latency=config.latency,
-            rate_limit=RateLimit(RATE_LIMIT, RATE_WINDOW),
-        )
-        fake.warm("client_invoices")  # encode every record now, outside the timed part
-
-        def stats(_: Any) -> dict[str, Any]:
-            served = fake.stats.served["client_invoices"]
-            return {
-                "requests": fake.stats.total_requests,
-                "rate_limited": fake.stats.rate_limited,
-                "too_many_requests": fake.stats.too_many_requests,
-                "served_unique": len(served),
-                "served_duplicates": sum(n - 1 for n in served.values() if n > 1),
-            }
-
-        async with fake:
-            conn.send(
-                {
-                    "url": fake.base_url,
-                    "login": fake.login,
-                    "secret_key": fake.secret_key,
-                    "ids": fake.ids("client_invoices"),
-                }
-            )
-            await serve_commands(conn, stats)
-
-    asyncio.run(main())
 
 
 def physical_limit(requests: int, in_flight: int) -> float:
@@ -114,23 +71,22 @@ class Mode:
 
 
 async def one_run(mode: Mode, invoices: int) -> dict[str, Any]:
-    from qonto_async import QontoClient
+    from qonto_async.testing import RateLimit
 
-    with ChildServer(_fake_main, FakeConfig(invoices)) as fake:
+    # A fresh fake per run: no run starts with a window the previous one half used.
+    options = {
+        "seed": 0,
+        "client_invoices": invoices,
+        "latency": LATENCY,
+        "rate_limit": RateLimit(RATE_LIMIT, RATE_WINDOW),
+    }
+    with FakeServer(FakeConfig(options)) as fake:
         ids: list[str] = fake.hello["ids"]
-        kwargs: dict[str, Any] = {}
-        if "requests_per_10_minutes" in inspect.signature(QontoClient).parameters:
-            kwargs["requests_per_10_minutes"] = None
+        budget = without_budget()
         seen: list[str] = []
         surfaced: list[str] = []
         t0 = time.perf_counter()
-        async with QontoClient(
-            login=fake.hello["login"],
-            secret_key=fake.hello["secret_key"],
-            base_url=fake.url,
-            max_concurrency=MAX_CONCURRENCY,
-            **kwargs,
-        ) as client:
+        async with fake.client(max_concurrency=MAX_CONCURRENCY, **budget) as client:
             if mode.prefetch is not None:
                 async for inv in client.client_invoices.list(
                     per_page=PER_PAGE, prefetch=mode.prefetch

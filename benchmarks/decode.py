@@ -26,20 +26,17 @@ import msgspec
 from benchmarks import _pydantic_models as pm
 from benchmarks._common import (
     NOT_AVAILABLE,
-    InvoiceTemplate,
     base_parser,
-    compact,
     finish,
-    load_json,
+    paired,
     print_table,
     rotate,
-    seed_client_invoice,
     settle,
     spread,
     try_attr,
 )
 from benchmarks._native_twin import native_envelope_decoder, native_twin
-from benchmarks._shapes import invoices
+from benchmarks._shapes import InvoiceTemplate, compact, invoices, load_json, seed_client_invoice
 from qonto_async.models import ClientInvoice
 
 MODULE = "benchmarks.decode"
@@ -186,10 +183,7 @@ def calibrate(fn: Decoder, data: bytes, target_s: float) -> int:
     """Loops needed for one sample to last about `target_s`."""
     loops = 1
     while True:
-        t0 = time.perf_counter()
-        for _ in range(loops):
-            fn(data)
-        elapsed = time.perf_counter() - t0
+        elapsed = time_once(fn, data, loops)
         if elapsed >= target_s / 4 or loops >= 1 << 22:
             return max(1, int(loops * target_s / max(elapsed, 1e-9)))
         loops *= 4
@@ -254,9 +248,7 @@ def run(args: Any) -> dict[str, Any]:
                 continue
             vs_ours = None
             if "ours" in samples:
-                vs_ours = spread(
-                    [x / y for x, y in zip(samples[c.key], samples["ours"], strict=True)]
-                )
+                vs_ours = paired(samples[c.key], samples["ours"])
             res["contenders"][c.key] = {
                 "status": "ok",
                 "us_per_object": spread(samples[c.key]),
@@ -343,17 +335,13 @@ def drafts_head_to_head(args: Any) -> dict[str, Any]:
     ]
     loops = calibrate(fn, without, 0.03 if args.quick else 0.1)
     per_invoice: dict[str, list[float]] = {key: [] for key, _, _ in runs}
-    ratios: dict[str, list[float]] = {"drafts": [], "native": []}
     rounds = max(10, args.rounds)
     for r in range(rounds):
-        got = {}
         for key, decode, page in rotate(runs, r):
             settle()
-            got[key] = time_once(decode, page, loops) / loops / 100 * 1e6
-            per_invoice[key].append(got[key])
-        ratios["drafts"].append(got["drafts"] / got["no_drafts"])
-        ratios["native"].append(got["no_drafts"] / got["native_no_drafts"])
-    ratio, price = spread(ratios["drafts"]), spread(ratios["native"])
+            per_invoice[key].append(time_once(decode, page, loops) / loops / 100 * 1e6)
+    ratio = paired(per_invoice["drafts"], per_invoice["no_drafts"])
+    price = paired(per_invoice["no_drafts"], per_invoice["native_no_drafts"])
     print_table(
         f"Real-shaped pages: µs per invoice, median [min–max] of {rounds} paired alternating "
         "rounds",

@@ -30,12 +30,12 @@ from benchmarks._common import (
     ServerProcess,
     base_parser,
     finish,
-    invoice_id,
+    paired,
     print_table,
     rotate,
     spread,
 )
-from benchmarks._shapes import LABELS, SHAPES
+from benchmarks._shapes import LABELS, SHAPES, invoice_id
 from benchmarks.throughput import CONTENDERS, check_results
 
 MODULE = "benchmarks.instructions"
@@ -109,7 +109,7 @@ def run(args: Any) -> dict[str, Any]:
         values = per_request[key]
         entry: dict[str, Any] = {"instructions": spread(values), "rounds": values}
         if base and key != "b":
-            entry["ratio_to_b"] = spread([x / y for x, y in zip(values, base, strict=True)])
+            entry["ratio_to_b"] = paired(values, base)
         results["per_request"][key] = entry
         ratio = entry.get("ratio_to_b")
         rows.append(

@@ -18,47 +18,22 @@ Run from the repository root:  python -m benchmarks.listing [--quick] [--rounds 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing.connection
 import statistics
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from benchmarks._common import ChildServer, base_parser, finish, print_table, serve_commands, spread
+from benchmarks._common import FakeConfig, FakeServer, base_parser, finish, paired, print_table
 
 MODULE = "benchmarks.listing"
 PER_PAGE = 100
 PREFETCH = 8
 
 
-@dataclass(frozen=True)
-class FakeConfig:
-    invoices: int
-
-
-def _fake_main(config: FakeConfig, conn: multiprocessing.connection.Connection) -> None:
-    from qonto_async.testing import FakeQonto
-
-    async def main() -> None:
-        fake = FakeQonto(seed=0, clients=50, client_invoices=config.invoices, rate_limit=None)
-        fake.warm("client_invoices")
-
-        def stats(_: Any) -> dict[str, Any]:
-            result = {"requests": fake.stats.total_requests}
-            fake.stats.reset()
-            return result
-
-        async with fake:
-            conn.send({"url": fake.base_url, "login": fake.login, "secret_key": fake.secret_key})
-            await serve_commands(conn, stats)
-
-    asyncio.run(main())
-
-
 def offset_paginator(client: Any, *, prefetch: int = PREFETCH) -> Any:
-    """The engine `list()` used before exactly-once listing: pages by number, unverified."""
+    """The engine `list()` used before exactly-once listing: pages by number, unverified
+    (``.pages()`` as a paginator has them)."""
+    from qonto_async._listing.offset import OffsetReader, by_number
     from qonto_async._listing.page import Page
-    from qonto_async._listing.paginator import Paginator
 
     resource = client.client_invoices
     transport = resource._transport  # a benchmark may look inside; the SDK's tests do not
@@ -70,24 +45,19 @@ def offset_paginator(client: Any, *, prefetch: int = PREFETCH) -> Any:
         )
         return Page(decoded.items, decoded.meta, 0)
 
-    return Paginator(per_page=PER_PAGE, prefetch=prefetch, fetch=fetch)
+    return OffsetReader(
+        by_number(fetch, [], PER_PAGE), per_page=PER_PAGE, prefetch=prefetch, page_url=None
+    )
 
 
-async def one_run(fake: ChildServer, mode: str, expected: int) -> dict[str, Any]:
-    from qonto_async import QontoClient
-
-    async with QontoClient(
-        login=fake.hello["login"],
-        secret_key=fake.hello["secret_key"],
-        base_url=fake.url,
-        requests_per_second=None,
-    ) as client:
+async def one_run(fake: FakeServer, mode: str, expected: int) -> dict[str, Any]:
+    async with fake.client(requests_per_second=None) as client:
         started = time.perf_counter()
         if mode == "keyset":
             paginator = client.client_invoices.list(per_page=PER_PAGE, prefetch=PREFETCH)
         else:
             paginator = offset_paginator(client)
-        ids = [invoice.id async for invoice in paginator]
+        ids = [invoice.id async for page in paginator.pages() for invoice in page.items]
         elapsed = time.perf_counter() - started
     if len(ids) != expected or len(set(ids)) != expected:
         raise SystemExit(f"{mode}: {len(ids)} records, {len(set(ids))} distinct")
@@ -100,27 +70,24 @@ def main() -> None:
     invoices = 2_000 if args.quick else 20_000
     rounds = args.rounds or (3 if args.quick else 15)
     runs: dict[str, list[dict[str, Any]]] = {"keyset": [], "offset": []}
-    ratios: list[float] = []
-    with ChildServer(_fake_main, FakeConfig(invoices)) as fake:
+    options = {"seed": 0, "clients": 50, "client_invoices": invoices, "rate_limit": None}
+    with FakeServer(FakeConfig(options)) as fake:
         asyncio.run(one_run(fake, "offset", invoices))  # warm both sides once
         for n in range(rounds):
             order = ("keyset", "offset") if n % 2 == 0 else ("offset", "keyset")
-            pair = {mode: asyncio.run(one_run(fake, mode, invoices)) for mode in order}
-            for mode, result in pair.items():
-                runs[mode].append(result)
-            ratios.append(pair["keyset"]["seconds"] / pair["offset"]["seconds"])
-    rows = []
-    for mode, results in runs.items():
-        seconds = [r["seconds"] for r in results]
-        rows.append(
-            [
-                mode,
-                f"{statistics.median(seconds):.3f} s",
-                str(results[0]["requests"]),
-                f"{invoices / statistics.median(seconds):,.0f}/s",
-            ]
-        )
-    ratio = spread(ratios)
+            for mode in order:
+                runs[mode].append(asyncio.run(one_run(fake, mode, invoices)))
+    seconds = {mode: [r["seconds"] for r in results] for mode, results in runs.items()}
+    rows = [
+        [
+            mode,
+            f"{statistics.median(seconds[mode]):.3f} s",
+            str(results[0]["requests"]),
+            f"{invoices / statistics.median(seconds[mode]):,.0f}/s",
+        ]
+        for mode, results in runs.items()
+    ]
+    ratio = paired(seconds["keyset"], seconds["offset"])
     print_table(
         f"Listing {invoices:,} invoices, per_page {PER_PAGE}, prefetch {PREFETCH}, "
         f"{rounds} paired rounds",

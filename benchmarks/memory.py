@@ -24,19 +24,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._common import (
-    LOGIN,
     REPO_ROOT,
-    SECRET_KEY,
     ServerConfig,
     ServerProcess,
     base_parser,
     finish,
-    invoice_id,
     print_table,
     rotate,
     spread,
     try_attr,
+    unlimited_client,
 )
+from benchmarks._shapes import invoice_id
 
 MODULE = "benchmarks.memory"
 DRAFT_FREE = "real_no_drafts"
@@ -54,16 +53,9 @@ def _peak_mb() -> float:
 
 
 async def _child(mode: str, url: str, total: int, prefetch: int) -> dict[str, Any]:
-    from qonto_async import QontoClient
-
     base = url if mode == "by_id" else f"{url}/n{total}"
-    async with QontoClient(
-        login=LOGIN,
-        secret_key=SECRET_KEY,
-        base_url=base,
-        requests_per_second=None,
-        requests_per_10_minutes=None,
-        max_concurrency=16 if mode == "by_id" else max(prefetch, 1) + 1,
+    async with unlimited_client(
+        base, max_concurrency=16 if mode == "by_id" else max(prefetch, 1) + 1
     ) as client:
         baseline = _rss_mb()
         t0 = time.perf_counter()
@@ -71,14 +63,10 @@ async def _child(mode: str, url: str, total: int, prefetch: int) -> dict[str, An
         count = 0
         cents = 0
         last = None
-        if mode == "stream":
-            async for inv in pages:
-                count += 1
-                cents += inv.total_amount_cents or 0
-                last = inv.id
-        elif mode == "by_id":
+        if mode in ("stream", "by_id"):
             ids = (invoice_id(i) for i in range(total))
-            async for inv in client.client_invoices.iter_many(ids):
+            streamed = pages if mode == "stream" else client.client_invoices.iter_many(ids)
+            async for inv in streamed:
                 count += 1
                 cents += inv.total_amount_cents or 0
                 last = inv.id

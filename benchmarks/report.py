@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks._common import REPO_ROOT, RESULTS_DIR
+from benchmarks._common import REPO_ROOT, RESULTS_DIR, Spread, paired
 
 README = REPO_ROOT / "README.md"
 BEGIN = "<!-- performance-table: begin (python -m benchmarks.report writes it) -->"
@@ -49,15 +49,9 @@ def _load(name: str) -> dict[str, Any]:
     return data
 
 
-def _s(spread: dict[str, float] | None, spec: str, unit: str = "") -> str:
+def _s(spread: dict[str, Any] | None, spec: str, unit: str = "") -> str:
     """``median [min–max]`` of a serialised Spread."""
-    if not spread:
-        return "n/a"
-    if spread.get("n") == 1:
-        return f"{spread['median']:{spec}}{unit}"
-    return (
-        f"{spread['median']:{spec}}{unit} [{spread['minimum']:{spec}}–{spread['maximum']:{spec}}]"
-    )
+    return Spread(**spread).fmt(spec, unit, lone="") if spread else "n/a"
 
 
 def _cmd(data: dict[str, Any]) -> str:
@@ -93,13 +87,10 @@ def throughput_rows(data: dict[str, Any]) -> list[str]:
 
 def _paired(num: dict[str, Any], den: dict[str, Any]) -> str:
     """Median [min–max] of per-round req/s ratios (contenders alternate inside a round)."""
-    ratios = sorted(
-        x["requests_per_s"] / y["requests_per_s"]
-        for x, y in zip(num["rounds"], den["rounds"], strict=False)
+    ratio = paired(
+        [x["requests_per_s"] for x in num["rounds"]], [y["requests_per_s"] for y in den["rounds"]]
     )
-    mid = len(ratios) // 2
-    median = ratios[mid] if len(ratios) % 2 else (ratios[mid - 1] + ratios[mid]) / 2
-    return f"{median:.2f}x [{ratios[0]:.2f}–{ratios[-1]:.2f}]"
+    return f"{ratio.median:.2f}x [{ratio.minimum:.2f}–{ratio.maximum:.2f}]"
 
 
 def instructions_rows(data: dict[str, Any]) -> list[str]:
@@ -128,20 +119,21 @@ def decode_rows(data: dict[str, Any]) -> list[str]:
         f"| {_cmd(data)} |"
     ]
     drafts = data.get("drafts_head_to_head", {})
-    if "ratio" in drafts:
-        per = drafts["us_per_invoice"]
-        rows.append(
-            f"| real-shaped page with drafts vs without, µs per invoice | "
-            f"{_s(per['drafts'], '.1f')} vs {_s(per['no_drafts'], '.1f')}: "
-            f"{_s(drafts['ratio'], '.2f', 'x')} | {_cmd(data)} |"
-        )
-    if "ours_over_native_dates" in drafts:
-        per = drafts["us_per_invoice"]
-        rows.append(
-            f"| draft-free page, ours vs msgspec's native dates (which reject drafts), µs per "
-            f"invoice | {_s(per['no_drafts'], '.1f')} vs {_s(per['native_no_drafts'], '.1f')}: "
-            f"{_s(drafts['ours_over_native_dates'], '.2f', 'x')} | {_cmd(data)} |"
-        )
+    for key, what, num, den in (
+        ("ratio", "real-shaped page with drafts vs without", "drafts", "no_drafts"),
+        (
+            "ours_over_native_dates",
+            "draft-free page, ours vs msgspec's native dates (which reject drafts)",
+            "no_drafts",
+            "native_no_drafts",
+        ),
+    ):
+        if key in drafts:
+            per = drafts["us_per_invoice"]
+            rows.append(
+                f"| {what}, µs per invoice | {_s(per[num], '.1f')} vs {_s(per[den], '.1f')}: "
+                f"{_s(drafts[key], '.2f', 'x')} | {_cmd(data)} |"
+            )
     return rows
 
 

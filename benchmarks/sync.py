@@ -14,62 +14,49 @@ Run from the repository root:  python -m benchmarks.sync [--quick]
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import multiprocessing.connection
 import os
 import random
 import sqlite3
 import tempfile
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from benchmarks._common import ChildServer, base_parser, finish, print_table, serve_commands
+from benchmarks._common import (
+    FakeConfig,
+    FakeServer,
+    Reply,
+    base_parser,
+    fake_stats,
+    finish,
+    print_table,
+)
 
 MODULE = "benchmarks.sync"
 SDK_RATE = 90.0  # the SDK's default requests_per_second
 
 
-@dataclass(frozen=True)
-class FakeConfig:
-    invoices: int
+def _replies(fake: Any) -> Reply:
+    """In the fake's process: "change" changes 1% of the invoices' status and returns the
+    new statuses by id; any other message, the requests and 429s since the last one."""
+    rng = random.Random(0)
+
+    def reply(message: Any) -> Any:
+        if message == "change":
+            ids = fake.ids("client_invoices")
+            changed = rng.sample(ids, len(ids) // 100)
+            for record_id in changed:
+                status = fake.record("client_invoices", record_id)["status"]
+                new = "unpaid" if status == "paid" else "paid"
+                fake.update("client_invoices", record_id, status=new)
+            return {rid: fake.record("client_invoices", rid)["status"] for rid in changed}
+        stats = fake_stats(fake)
+        return {"requests": stats["requests"], "rate_limited": stats["rate_limited"]}
+
+    return reply
 
 
-def _fake_main(config: FakeConfig, conn: multiprocessing.connection.Connection) -> None:
-    from qonto_async.testing import FakeQonto
-
-    async def main() -> None:
-        fake = FakeQonto(
-            seed=0, clients=config.invoices // 10, client_invoices=config.invoices, latency=0.02
-        )
-        fake.warm("client_invoices", "clients")
-        rng = random.Random(0)
-
-        def reply(message: Any) -> Any:
-            if message == "change":
-                ids = fake.ids("client_invoices")
-                changed = rng.sample(ids, len(ids) // 100)
-                for record_id in changed:
-                    status = fake.record("client_invoices", record_id)["status"]
-                    new = "unpaid" if status == "paid" else "paid"
-                    fake.update("client_invoices", record_id, status=new)
-                return {rid: fake.record("client_invoices", rid)["status"] for rid in changed}
-            result = {
-                "requests": fake.stats.total_requests,
-                "rate_limited": fake.stats.rate_limited,
-            }
-            fake.stats.reset()
-            return result
-
-        async with fake:
-            conn.send({"url": fake.base_url, "login": fake.login, "secret_key": fake.secret_key})
-            await serve_commands(conn, reply)
-
-    asyncio.run(main())
-
-
-def run_sync(fake: ChildServer, db: str) -> float:
+def run_sync(fake: FakeServer, db: str) -> float:
     from qonto_async._cli.app import cli
 
     os.environ.update(
@@ -92,7 +79,18 @@ def main() -> None:
     invoices = 2_000 if args.quick else 20_000
     with (
         tempfile.TemporaryDirectory() as folder,
-        ChildServer(_fake_main, FakeConfig(invoices)) as fake,
+        FakeServer(
+            FakeConfig(
+                {
+                    "seed": 0,
+                    "clients": invoices // 10,
+                    "client_invoices": invoices,
+                    "latency": 0.02,
+                },
+                warm=("client_invoices", "clients"),
+                replies=_replies,
+            )
+        ) as fake,
     ):
         db = os.path.join(folder, "ledger.sqlite")
         first = run_sync(fake, db)

@@ -20,7 +20,6 @@ Run from the repository root:  python -m benchmarks.throughput [--quick] [--prof
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -42,17 +41,17 @@ from benchmarks._common import (
     base_parser,
     finish,
     fmt_ratio,
-    invoice_id,
     measure_server_ceiling,
+    paired,
     print_table,
     rotate,
-    seed_client_invoice,
     settle,
     spread,
     try_attr,
+    unlimited_client,
 )
 from benchmarks._native_twin import native_envelope_decoder
-from benchmarks._shapes import LABELS, SHAPES
+from benchmarks._shapes import LABELS, SHAPES, invoice_id, seed_client_invoice
 
 MODULE = "benchmarks.throughput"
 CONCURRENCIES = (1, 16, 64)
@@ -81,34 +80,22 @@ async def pool_map(
 # --------------------------------------------------------------------------------------------
 
 
-def _aiohttp_session(concurrency: int) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=concurrency),
-        headers={"Authorization": AUTH_HEADER, "Accept": "application/json"},
-    )
+HEADERS = {"Authorization": AUTH_HEADER, "Accept": "application/json"}
+Retried = Callable[[Callable[[str], Awaitable[Any]]], Callable[[str], Awaitable[Any]]]
 
 
 @asynccontextmanager
-async def open_bare_aiohttp(url: str, concurrency: int) -> AsyncIterator[Fetch]:
-    async with _aiohttp_session(concurrency) as session:
-        base = f"{url}/v2/client_invoices/"
-
-        async def one(id_: str) -> bytes:
-            async with session.get(base + id_) as resp:
-                body = await resp.read()
-                if resp.status != 200:
-                    raise RuntimeError(f"HTTP {resp.status}")
-                return body
-
-        yield lambda ids: pool_map(one, ids, concurrency)
-
-
-@asynccontextmanager
-async def _open_decoding(
-    url: str, concurrency: int, decode: Callable[[bytes], Any]
+async def open_aiohttp(
+    url: str,
+    concurrency: int,
+    decode: Callable[[bytes], Any] | None = None,
+    retried: Retried | None = None,
 ) -> AsyncIterator[Fetch]:
-    """(a) with each body decoded."""
-    async with _aiohttp_session(concurrency) as session:
+    """Bare aiohttp GET + read(), each body decoded by `decode` if given: (a) without, (b)
+    and (b0) with; `retried` wraps each request (the --profile ablation)."""
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=concurrency), headers=HEADERS
+    ) as session:
         base = f"{url}/v2/client_invoices/"
 
         async def one(id_: str) -> Any:
@@ -116,15 +103,16 @@ async def _open_decoding(
                 body = await resp.read()
                 if resp.status != 200:
                     raise RuntimeError(f"HTTP {resp.status}")
-                return decode(body)
+                return body if decode is None else decode(body)
 
-        yield lambda ids: pool_map(one, ids, concurrency)
+        each = one if retried is None else retried(one)
+        yield lambda ids: pool_map(each, ids, concurrency)
 
 
 def open_aiohttp_msgspec(url: str, concurrency: int) -> AbstractAsyncContextManager[Fetch]:
     from qonto_async.models import decode_client_invoice
 
-    return _open_decoding(url, concurrency, decode_client_invoice)
+    return open_aiohttp(url, concurrency, decode_client_invoice)
 
 
 def open_aiohttp_msgspec_native(url: str, concurrency: int) -> AbstractAsyncContextManager[Fetch]:
@@ -132,11 +120,10 @@ def open_aiohttp_msgspec_native(url: str, concurrency: int) -> AbstractAsyncCont
     from qonto_async.models import ClientInvoice
 
     decoder = native_envelope_decoder("client_invoice", ClientInvoice)
-    return _open_decoding(url, concurrency, lambda body: decoder.decode(body).client_invoice)
+    return open_aiohttp(url, concurrency, lambda body: decoder.decode(body).client_invoice)
 
 
-@asynccontextmanager
-async def open_aiohttp_msgspec_tenacity(url: str, concurrency: int) -> AsyncIterator[Fetch]:
+def open_aiohttp_msgspec_tenacity(url: str, concurrency: int) -> AbstractAsyncContextManager[Fetch]:
     """(b) with one tenacity AsyncRetrying per request, as the SDK's transport does: used by
     --profile to price that layer without a profiler's distortion."""
     from tenacity import (
@@ -148,10 +135,8 @@ async def open_aiohttp_msgspec_tenacity(url: str, concurrency: int) -> AsyncIter
 
     from qonto_async.models import decode_client_invoice
 
-    async with _aiohttp_session(concurrency) as session:
-        base = f"{url}/v2/client_invoices/"
-
-        async def one(id_: str) -> Any:
+    def retried(one: Callable[[str], Awaitable[Any]]) -> Callable[[str], Awaitable[Any]]:
+        async def each(id_: str) -> Any:
             retrying = AsyncRetrying(
                 stop=stop_after_attempt(4),
                 wait=wait_random_exponential(multiplier=0.5, max=8),
@@ -160,29 +145,17 @@ async def open_aiohttp_msgspec_tenacity(url: str, concurrency: int) -> AsyncIter
             )
             async for attempt in retrying:
                 with attempt:
-                    async with session.get(base + id_) as resp:
-                        body = await resp.read()
-                        if resp.status != 200:
-                            raise RuntimeError(f"HTTP {resp.status}")
-                    return decode_client_invoice(body)
+                    return await one(id_)
             raise AssertionError("unreachable")
 
-        yield lambda ids: pool_map(one, ids, concurrency)
+        return each
+
+    return open_aiohttp(url, concurrency, decode_client_invoice, retried)
 
 
 @asynccontextmanager
 async def open_qonto_async(url: str, concurrency: int) -> AsyncIterator[Fetch]:
-    from qonto_async import QontoClient
-
-    # requests_per_second=None: the local server has no rate limit, and the default limiter
-    # (90/s, for Qonto's 1,000 req / 10 s) would measure the limiter, not the SDK.
-    # (and the 10-minute budget, where the client has one, for the same reason).
-    kwargs: dict[str, Any] = {"requests_per_second": None}
-    if "requests_per_10_minutes" in inspect.signature(QontoClient).parameters:
-        kwargs["requests_per_10_minutes"] = None
-    async with QontoClient(
-        login=LOGIN, secret_key=SECRET_KEY, base_url=url, max_concurrency=concurrency, **kwargs
-    ) as client:
+    async with unlimited_client(url, max_concurrency=concurrency) as client:
         yield client.client_invoices.get_many
 
 
@@ -195,11 +168,7 @@ async def open_httpx_pydantic(url: str, concurrency: int) -> AsyncIterator[Fetch
     from benchmarks._pydantic_models import ClientInvoiceResponse
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(
-        base_url=url,
-        headers={"Authorization": AUTH_HEADER, "Accept": "application/json"},
-        limits=limits,
-    ) as client:
+    async with httpx.AsyncClient(base_url=url, headers=HEADERS, limits=limits) as client:
 
         async def one(id_: str) -> Any:
             resp = await client.get(f"/v2/client_invoices/{id_}")
@@ -239,7 +208,7 @@ class Contender:
 
 
 CONTENDERS = (
-    Contender("a", "(a) aiohttp GET+read (ceiling)", open_bare_aiohttp),
+    Contender("a", "(a) aiohttp GET+read (ceiling)", open_aiohttp),
     Contender(
         "b",
         "(b) aiohttp + msgspec model",
@@ -416,9 +385,8 @@ async def run_shape(
     return out
 
 
-def _ratios(num: list[Sample], den: list[Sample], attr: str) -> list[float]:
-    """Per-round ratios (contenders alternate inside a round, so a round is a fair pair)."""
-    return [getattr(x, attr) / getattr(y, attr) for x, y in zip(num, den, strict=False)]
+def _ratio(num: list[Sample], den: list[Sample], attr: str) -> Spread:
+    return paired([getattr(x, attr) for x in num], [getattr(y, attr) for y in den])
 
 
 def summarize(
@@ -439,8 +407,8 @@ def summarize(
             "requests_per_s": spread([s.requests_per_s for s in got]),
             "cpu_us_per_request": spread([s.cpu_us_per_request for s in got]),
             "server_cpu_util": spread([s.server_cpu_util for s in got]),
-            "rps_ratio_to_a": spread(_ratios(got, base, "requests_per_s")) if base else None,
-            "cpu_ratio_to_a": spread(_ratios(got, base, "cpu_us_per_request")) if base else None,
+            "rps_ratio_to_a": _ratio(got, base, "requests_per_s") if base else None,
+            "cpu_ratio_to_a": _ratio(got, base, "cpu_us_per_request") if base else None,
             "rounds": [s.__dict__ for s in got],
         }
     return out
@@ -480,9 +448,9 @@ def _median_ratio(by: dict[str, Any], num: str, den: str) -> Spread | None:
     a, b = by.get(num, {}), by.get(den, {})
     if a.get("status") != "ok" or b.get("status") != "ok":
         return None
-    ra = [r["requests_per_s"] for r in a["rounds"]]
-    rb = [r["requests_per_s"] for r in b["rounds"]]
-    return spread([x / y for x, y in zip(ra, rb, strict=False)])
+    return paired(
+        [r["requests_per_s"] for r in a["rounds"]], [r["requests_per_s"] for r in b["rounds"]]
+    )
 
 
 def targets(results: dict[str, Any], conc: int) -> dict[str, Any]:

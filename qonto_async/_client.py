@@ -10,12 +10,14 @@ from typing import Any, Literal, Self, TypeVar, overload
 import aiohttp
 from yarl import URL
 
+from ._http.answers import public_url
 from ._http.auth import (
     OAUTH_TOKEN_URL,
     OAUTH_TOKEN_URL_SANDBOX,
     Auth,
     OAuthAuth,
     OAuthCredentials,
+    Redacted,
     StaticAuth,
     TokenRefreshHook,
 )
@@ -88,9 +90,12 @@ class QontoClient:
         on_token_refresh: TokenRefreshHook | None = None,
         token_store: TokenStore | None = None,
     ) -> None:
-        env = os.environ
-        staging_token = staging_token or env.get("QONTO_STAGING_TOKEN") or None
-        base_url = base_url or env.get("QONTO_BASE_URL") or None
+        # Whatever may be a credential (a base URL may embed one) is Redacted before anything
+        # can raise: a refusal keeps this frame's locals, which pytest -l, Sentry and rich's
+        # show_locals record. Nor is os.environ a local: its repr shows every variable.
+        secret_key, access_token = _redacted(secret_key), _redacted(access_token)
+        staging_token = _redacted(staging_token or os.environ.get("QONTO_STAGING_TOKEN"))
+        base_url = _redacted(base_url or os.environ.get("QONTO_BASE_URL"))
         if base_url is None:
             base_url = SANDBOX_URL if staging_token else PRODUCTION_URL
         self._base_url = normalise_base_url(base_url)
@@ -164,10 +169,9 @@ class QontoClient:
             raise ValueError("token_store= shares OAuth tokens: it needs oauth=")
         if access_token:
             return StaticAuth.bearer(access_token)
-        env = os.environ
         explicit = login or secret_key
-        login = login or env.get("QONTO_LOGIN")
-        secret_key = secret_key or env.get("QONTO_SECRET_KEY")
+        login = login or os.environ.get("QONTO_LOGIN")
+        secret_key = _redacted(secret_key or os.environ.get("QONTO_SECRET_KEY"))
         if login and secret_key:
             return StaticAuth.api_key(login, secret_key)
         if explicit:
@@ -175,7 +179,7 @@ class QontoClient:
             raise ValueError(
                 f"API-key credentials need a login and a secret key: {missing} is missing"
             )
-        if env_token := env.get("QONTO_ACCESS_TOKEN"):
+        if env_token := _redacted(os.environ.get("QONTO_ACCESS_TOKEN")):
             return StaticAuth.bearer(env_token)
         raise ValueError(
             "no Qonto credentials: pass login= and secret_key=, access_token= or oauth=, "
@@ -294,8 +298,11 @@ class QontoClient:
         await self.aclose()
 
     def __repr__(self) -> str:
+        transport = getattr(self, "_transport", None)  # None in a frame of a failed __init__
+        if transport is None:
+            return "QontoClient(<not constructed>)"
         return (
-            f"QontoClient(base_url={self._base_url!r}, auth={self._transport.auth!r}, "
+            f"QontoClient(base_url={self._base_url!r}, auth={transport.auth!r}, "
             f"sandbox={self._sandbox})"
         )
 
@@ -310,22 +317,59 @@ def _gate(
     return limiter
 
 
+def _redacted(value: str | None) -> str | None:
+    return Redacted(value) if value else None
+
+
 def normalise_base_url(base_url: str) -> str:
-    """``base_url`` checked and without a trailing slash or ``/v2`` (the SDK adds ``/v2``)."""
+    """``base_url`` checked and without a trailing slash or ``/v2`` (the SDK adds ``/v2``).
+
+    User info (``user:password@``) is refused: credentials are the client's arguments, and
+    aiohttp would refuse every request anyway (it sends none beside an ``Authorization``
+    header). Neither a message nor a local of a frame that raises shows it.
+    """
+    checked = _checked_base_url(base_url)
+    del base_url
+    if isinstance(checked, str):
+        raise ValueError(checked)
+    path = checked.path.rstrip("/")
+    if path == "/v2" or path.endswith("/v2"):
+        path = path[: -len("/v2")]
+        logger.debug("base_url %s ends with /v2, which the SDK adds itself: dropped it", checked)
+    return str(checked.with_path(path or "/")).rstrip("/")
+
+
+def _checked_base_url(base_url: str) -> URL | str:
+    """The parsed ``base_url``, or why it is refused (never raises: the caller raises, once
+    no frame of the call holds the URL)."""
     example = "e.g. 'https://thirdparty.qonto.com' or 'http://127.0.0.1:8080'"
     try:
-        url = URL(base_url.strip())
+        url: URL | None = URL(base_url.strip())
     except (TypeError, ValueError):
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(
+        return (
             f"base_url must be an absolute http(s) URL, everything before /v2 ({example}), "
-            f"not {base_url!r}"
+            f"not {_shown_base_url(base_url, url)}"
+        )
+    if url.user is not None or url.password is not None:
+        return (
+            "base_url must not carry user info (user:password@): pass credentials as "
+            "login=/secret_key=, access_token= or oauth=, and base_url as "
+            f"{_shown_base_url(base_url, url)}"
         )
     if url.query_string or url.fragment:
-        raise ValueError(f"base_url takes no query string or fragment ({example}): {base_url!r}")
-    path = url.path.rstrip("/")
-    if path == "/v2" or path.endswith("/v2"):
-        path = path[: -len("/v2")]
-        logger.debug("base_url %s ends with /v2, which the SDK adds itself: dropped it", url)
-    return str(url.with_path(path or "/")).rstrip("/")
+        return (
+            f"base_url takes no query string or fragment ({example}); without them it is "
+            f"{_shown_base_url(base_url, url)}"
+        )
+    return url
+
+
+def _shown_base_url(text: str, url: URL | None) -> str:
+    """A refused base URL as its message may echo it: no user info, query or fragment."""
+    if url is not None and url.host:
+        return repr(public_url(url.with_fragment(None), keep_query=False))
+    if "@" not in text:
+        return repr(text.strip().partition("?")[0].partition("#")[0])
+    return "that URL (not shown: it may hold credentials)"

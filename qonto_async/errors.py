@@ -6,7 +6,8 @@
     ├── APIConnectionError            no HTTP answer (refused, reset, DNS)
     │   └── APITimeoutError
     ├── APIResponseValidationError    an answer that does not decode (status, body excerpt, where)
-    ├── ListChangedError              a list sorted by sort_by kept changing while it was read
+    ├── ListIncompleteError           a listing that could not prove it read every record
+    │   └── ListChangedError          a list read by page number kept changing while it was read
     ├── FileRejectedError             one file of a bulk upload refused (index, file_name, code)
     └── APIStatusError                status, code, detail, errors, trace_id, method, url
         ├── BadRequestError           400
@@ -16,9 +17,11 @@
         ├── ConflictError             409
         ├── UnprocessableEntityError  422 (field_errors: {"items/0/vat_rate": "invalid"})
         │   └── IdempotencyKeyReusedError   one idempotency key, two different bodies
-        ├── InvalidTransitionError    an action the record's state forbids (transition, state)
         ├── RateLimitError            429 (retry_after: float | None)
-        └── InternalServerError       5xx
+        ├── InternalServerError       5xx
+        └── InvalidTransitionError    an action the record's state forbids (transition, state);
+                                      each is also the class of its status above (a refusal
+                                      answered 422 is an UnprocessableEntityError too)
 
 Messages, ``repr`` and attributes never carry credentials: URLs are stored without user info
 (and signed links without their query string) and headers are never kept. Messages repeat at
@@ -53,6 +56,7 @@ __all__ = [
     "InternalServerError",
     "InvalidTransitionError",
     "ListChangedError",
+    "ListIncompleteError",
     "NotFoundError",
     "PermissionDeniedError",
     "QontoError",
@@ -141,15 +145,23 @@ class EventLoopMismatchError(QontoError):
         )
 
 
-class ListChangedError(QontoError):
-    """A list read with an explicit ``sort_by`` kept changing while it was read, so records
-    may have been skipped; ``url`` is the list. The default ``created_at`` order never raises
-    this: it lists exactly once whatever changes."""
+class ListIncompleteError(QontoError):
+    """A listing could not prove it read every record, and stopped rather than leave a silent
+    gap or loop: the server's answers broke a claim the listing checks (order, bounds,
+    counts), or it asked more requests (``requests``) than the list's size justifies. ``url``
+    is the request that showed it."""
 
-    def __init__(self, message: str, *, url: str | None = None) -> None:
+    def __init__(self, message: str, *, url: str | None = None, requests: int | None = None):
         text = f"{message} ({clip(url)})" if url else message
         super().__init__(text)
         self.url = url
+        self.requests = requests
+
+
+class ListChangedError(ListIncompleteError):
+    """A list read by page number (an explicit ``sort_by`` off the listing's key) kept
+    changing while it was read, so records may have been skipped; ``url`` is the list. The
+    default order never raises this: it lists exactly once whatever changes."""
 
 
 class FileRejectedError(QontoError):
@@ -331,7 +343,12 @@ class InvalidTransitionError(APIStatusError):
     """An action the record's current state does not allow: finalizing a paid invoice,
     deleting a finalized one. ``transition`` is the action (``finalize``), ``state`` the
     status the record was in when Qonto refused (``None`` if it could not be read back);
-    ``status``, ``code``, ``detail`` and ``trace_id`` are Qonto's answer."""
+    ``status``, ``code``, ``detail`` and ``trace_id`` are Qonto's answer.
+
+    It is also the error class of that answer's status: a refusal answered 422 is an
+    :class:`UnprocessableEntityError` too, one answered 400 a :class:`BadRequestError`, so
+    ``except UnprocessableEntityError`` catches every 422, whatever the SDK learnt of it.
+    """
 
     transition: str
     state: str | None
@@ -340,7 +357,14 @@ class InvalidTransitionError(APIStatusError):
     def refusing(
         cls, error: APIStatusError, *, transition: str, state: str | None
     ) -> InvalidTransitionError:
-        new = cls(
+        """``error`` (Qonto's refusal) as an InvalidTransitionError of the same status class."""
+        kind = cls
+        if cls is InvalidTransitionError:
+            kind = next(
+                (_TRANSITION_ERRORS[c] for c in type(error).__mro__ if c in _TRANSITION_ERRORS),
+                cls,
+            )
+        new = kind(
             status=error.status,
             method=error.method,
             url=error.url,
@@ -364,6 +388,54 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """5xx: Qonto (or a proxy in front of it) failed."""
+
+
+# An InvalidTransitionError is also its answer's status class: one class for each (named at
+# module level, so that pickle finds them).
+
+
+class BadRequestTransitionError(InvalidTransitionError, BadRequestError):
+    """An :class:`InvalidTransitionError` answered 400."""
+
+
+class AuthenticationTransitionError(InvalidTransitionError, AuthenticationError):
+    """An :class:`InvalidTransitionError` answered 401."""
+
+
+class PermissionDeniedTransitionError(InvalidTransitionError, PermissionDeniedError):
+    """An :class:`InvalidTransitionError` answered 403."""
+
+
+class NotFoundTransitionError(InvalidTransitionError, NotFoundError):
+    """An :class:`InvalidTransitionError` answered 404."""
+
+
+class ConflictTransitionError(InvalidTransitionError, ConflictError):
+    """An :class:`InvalidTransitionError` answered 409."""
+
+
+class UnprocessableEntityTransitionError(InvalidTransitionError, UnprocessableEntityError):
+    """An :class:`InvalidTransitionError` answered 422."""
+
+
+class RateLimitTransitionError(InvalidTransitionError, RateLimitError):
+    """An :class:`InvalidTransitionError` answered 429."""
+
+
+class InternalServerTransitionError(InvalidTransitionError, InternalServerError):
+    """An :class:`InvalidTransitionError` answered 5xx."""
+
+
+_TRANSITION_ERRORS: Mapping[type[APIStatusError], type[InvalidTransitionError]] = {
+    BadRequestError: BadRequestTransitionError,
+    AuthenticationError: AuthenticationTransitionError,
+    PermissionDeniedError: PermissionDeniedTransitionError,
+    NotFoundError: NotFoundTransitionError,
+    ConflictError: ConflictTransitionError,
+    UnprocessableEntityError: UnprocessableEntityTransitionError,
+    RateLimitError: RateLimitTransitionError,
+    InternalServerError: InternalServerTransitionError,
+}
 
 
 _STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {

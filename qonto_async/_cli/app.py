@@ -30,7 +30,7 @@ def cli(verbose: int) -> None:
     matching options; --fake runs everything against an embedded fake Qonto.
 
     Exit status: 0 done, 1 API error, 2 usage, 3 authentication, 4 not found, 5 network,
-    130 interrupted, 141 output closed.
+    75 another sync holds the ledger, 130 interrupted, 141 output closed.
     """
     sdk_logger = logging.getLogger("qonto_async")
     sdk_logger.propagate = False

@@ -38,6 +38,10 @@ RESOURCES = {
 }
 
 
+# Rate-limit waits the CLI mentions once they add up to this many seconds.
+NOTABLE_WAIT = 1.0
+
+
 class _RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
@@ -53,7 +57,7 @@ class _BudgetColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         stats = self._run.client.stats if self._run.client is not None else None
-        if stats is None or not stats.budget_waits:
+        if stats is None or stats.budget_wait_seconds < NOTABLE_WAIT:
             return Text("")
         return Text(f"rate limit: waited {stats.budget_wait_seconds:,.0f} s", style="yellow")
 
@@ -79,7 +83,7 @@ class _ExportRun:
             f"{stats.retries if stats else 0} retries",
             *(
                 [f"waited {stats.budget_wait_seconds:.1f} s for the rate limit"]
-                if stats and stats.budget_waits
+                if stats and stats.budget_wait_seconds >= NOTABLE_WAIT
                 else []
             ),
             f"{elapsed:.2f} s",

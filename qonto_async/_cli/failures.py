@@ -17,10 +17,12 @@ from .. import (
     PermissionDeniedError,
     QontoError,
 )
+from .ledger.errors import LedgerBusyError, LedgerError, NotALedgerError
 
 __all__ = [
     "EXIT_AUTH",
     "EXIT_BROKEN_PIPE",
+    "EXIT_BUSY",
     "EXIT_ERROR",
     "EXIT_INTERRUPTED",
     "EXIT_NETWORK",
@@ -31,6 +33,7 @@ __all__ = [
     "OutputClosed",
     "UsageFailure",
     "describe_failure",
+    "describe_ledger_error",
     "run_async",
 ]
 
@@ -41,6 +44,7 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_NOT_FOUND = 4
 EXIT_NETWORK = 5
+EXIT_BUSY = 75  # sysexits' EX_TEMPFAIL: another sync holds the ledger; try again later
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, like a shell tool killed by a closed pipe
 
@@ -86,6 +90,16 @@ def describe_failure(exc: QontoError, what: str | None = None) -> Failure:
         return Failure(f"{subject} not found{trace}", EXIT_NOT_FOUND)
     if isinstance(exc, APIConnectionError):
         return Failure(f"network failure: {exc}", EXIT_NETWORK)
+    return Failure(str(exc))
+
+
+def describe_ledger_error(exc: LedgerError) -> Failure:
+    """A ledger that cannot be used: a database that is not one is a bad ``--db`` (usage),
+    a ledger another sync holds is temporary, anything else (damaged, too new) an error."""
+    if isinstance(exc, NotALedgerError):
+        return Failure(str(exc), EXIT_USAGE)
+    if isinstance(exc, LedgerBusyError):
+        return Failure(f"{exc}: try again later, or pass --wait SECONDS", EXIT_BUSY)
     return Failure(str(exc))
 
 

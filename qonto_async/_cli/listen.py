@@ -27,8 +27,8 @@ from ..webhooks import (
     aiohttp_handler,
     verify,
 )
-from .failures import Failure, Interrupted, UsageFailure, run_async
-from .ledger import Ledger
+from .failures import Failure, Interrupted, UsageFailure, describe_ledger_error, run_async
+from .ledger import Ledger, LedgerError
 
 __all__ = ["listen", "listening"]
 
@@ -151,7 +151,10 @@ def listen(
         click.echo(line)
 
     async def work() -> None:
-        ledger = None if forward else Ledger(db)
+        try:
+            ledger = None if forward else Ledger(db)
+        except LedgerError as exc:
+            raise describe_ledger_error(exc) from None
         try:
             async with listening(
                 secrets=secrets,

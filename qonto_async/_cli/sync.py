@@ -3,6 +3,10 @@
 Each resource is read with ``changes()`` from the cursor the ledger holds; every page is
 stored together with the cursor after it, so a run killed at any point resumes where it
 stopped. ``--full`` re-lists everything and marks what vanished as deleted.
+
+One sync at a time per ledger: a run takes the ledger's lock before it starts (the next one
+says so, or waits with ``--wait``), and marks the runs a killed process left ``running`` as
+``abandoned``.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from .. import NotFoundError, QontoClient, QontoError
 from .connection import Connection, connection_options, open_client
 from .export import RESOURCES
-from .failures import Failure, Interrupted, describe_failure, run_async
-from .ledger import Ledger, PageCounts
+from .failures import Failure, Interrupted, describe_failure, describe_ledger_error, run_async
+from .ledger import SCHEMA_VERSION, Ledger, LedgerError, PageCounts
+from .ledger import attachments as files
 
 __all__ = ["sync"]
 
@@ -89,6 +94,13 @@ class _SyncRun:
 @click.option("--per-page", type=click.IntRange(3, 100), default=100, show_default=True)
 @click.option("--prefetch", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--progress/--no-progress", default=None, help="Progress on stderr.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="If another sync holds the ledger, wait up to SECONDS for it (default: exit 75 now).",
+)
 def sync(
     conn: Connection,
     db: str,
@@ -98,18 +110,38 @@ def sync(
     per_page: int,
     prefetch: int,
     progress: bool | None,
+    wait: float,
 ) -> None:
     """Keep a local ledger in step with Qonto: new and changed records since the last run.
 
     Killing it at any point (Ctrl-C, kill -9) and running it again loses and duplicates
-    nothing. Deletions are found by --full (rows marked deleted_at, never dropped).
+    nothing. Deletions are found by --full (rows marked deleted_at, never dropped). One sync
+    at a time per ledger: another one exits 75 at once, or waits with --wait.
     """
     try:
         ledger = Ledger(db)
-    except Exception as exc:  # sqlite3 errors name the problem well
-        raise Failure(f"cannot open the ledger {db}: {exc}") from None
+    except LedgerError as exc:
+        raise describe_ledger_error(exc) from None
+    ledger_errors: tuple[type[Exception], ...] = (LedgerError, *ledger.errors)
+    try:
+        ledger.lock_for_sync(wait)
+        if attachments_dir is not None:
+            _prepare_folder(Path(attachments_dir), resources)
+        run_id = ledger.start_run(resources)
+    except BaseException as exc:
+        ledger.close()
+        if isinstance(exc, ledger_errors):
+            raise describe_ledger_error(ledger.explain(exc)) from None
+        if isinstance(exc, KeyboardInterrupt):  # Ctrl-C while waiting for the lock
+            raise Interrupted("interrupted before the run began: nothing was synced") from None
+        raise
+    if ledger.upgraded_from is not None:
+        click.echo(
+            f"{ledger.name}: ledger upgraded in place from schema version "
+            f"{ledger.upgraded_from} to {SCHEMA_VERSION}",
+            err=True,
+        )
     run = _SyncRun("[fake] sync" if conn.fake else "sync")
-    run_id = ledger.start_run(resources)
     show = os.isatty(2) if progress is None else progress
     bar = Progress(
         SpinnerColumn(),
@@ -152,12 +184,30 @@ def sync(
         failure = describe_failure(exc)
     except Failure as exc:
         failure = exc
+    except ledger_errors as exc:
+        failure = describe_ledger_error(ledger.explain(exc))
     finally:
-        ledger.finish_run(run_id, status, **run.totals())
-        ledger.close()
-    click.echo(run.summary(status) + f" -> {db}", err=True)
+        try:
+            ledger.finish_run(run_id, status, **run.totals())
+        except ledger.errors as exc:  # the failure that stopped the run says more, if any
+            failure = failure or describe_ledger_error(ledger.explain(exc))
+        finally:
+            ledger.close()
+    click.echo(run.summary(status) + f" -> {ledger.name}", err=True)
     if failure is not None:
         raise failure
+
+
+def _prepare_folder(folder: Path, resources: list[str]) -> None:
+    """``--attachments DIR`` must take files: checked before any request."""
+    try:
+        files.prepare(folder, [r for r in resources if r in WITH_ATTACHMENTS])
+    except OSError as exc:
+        raise _cannot_write(folder, exc) from None
+
+
+def _cannot_write(folder: Path, exc: OSError) -> Failure:
+    return Failure(f"cannot write attachments into {folder}: {exc.strerror or exc}")
 
 
 async def _sync_resource(
@@ -225,9 +275,13 @@ async def _download_attachments(
         if resource in WITH_ATTACHMENTS
         for attachment_id in ledger.attachment_ids(resource)
     ]
+    places = {resource: files.resource_folder(folder, resource) for resource, _ in wanted}
+    for place in places.values():
+        files.clean_partials(place)  # what a killed run left; with the lock, ours is the only run
     todo = []
     for resource, attachment_id in wanted:
-        path = folder / resource / f"{attachment_id}.pdf"
+        # the id becomes one safe file name in that folder, whatever the API sent
+        path = places[resource] / files.attachment_file_name(attachment_id)
         known = ledger.attachment(attachment_id)
         if known is not None and path.is_file() and path.stat().st_size == known[1]:
             continue
@@ -238,10 +292,11 @@ async def _download_attachments(
         for attachment_id, path in pending:
             # download() signs a fresh link each time: an expired one is never reused
             content = await client.attachments.download(attachment_id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".pdf.partial")
-            partial.write_bytes(content)
-            os.replace(partial, path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                files.write_file(path, content)
+            except OSError as exc:  # read-only, full, gone: the records are stored already
+                raise _cannot_write(folder, exc) from None
             ledger.record_attachment(attachment_id, str(path), len(content))
             run.attachments += 1
 

@@ -6,7 +6,8 @@ and OAuth also answers "a 401 came back for this header: is a retry worth it?".
 Every credential value the SDK handles is a :class:`Redacted` string: it sends as itself but
 ``repr()`` shows ``'<redacted>'``, so a header dict, a form or a request record that ends up
 in a traceback's frame locals (``pytest -l``, Sentry, rich's ``show_locals``) or in aiohttp's
-``RequestInfo`` gives nothing away.
+``RequestInfo`` gives nothing away. A token URL is shown (in ``repr`` and messages) without
+its user info or query, which may hold credentials too.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import msgspec
+from yarl import URL
 
 from ..errors import APIResponseValidationError, AuthenticationError, ErrorDetail
+from .answers import public_url
 from .token_store import StoredTokens, TokenStore
 
 __all__ = [
@@ -75,6 +78,21 @@ class OAuthCredentials:
         for name in ("client_id", "client_secret", "refresh_token"):
             if not getattr(self, name):
                 raise ValueError(f"OAuthCredentials.{name} must not be empty")
+
+    def __repr__(self) -> str:
+        token_url = None if self.token_url is None else shown_url(self.token_url)
+        return (
+            f"OAuthCredentials(client_id={self.client_id!r}, expires_at={self.expires_at!r}, "
+            f"token_url={token_url!r})"
+        )
+
+
+def shown_url(url: str) -> str:
+    """``url`` as a message or a ``repr`` may show it: no user info, no query."""
+    try:
+        return public_url(URL(url), keep_query=False)
+    except (TypeError, ValueError):
+        return "<unparsable URL>"
 
 
 TokenRefreshHook = Callable[[OAuthCredentials], "Awaitable[None] | None"]
@@ -162,6 +180,7 @@ class OAuthAuth:
         self._credentials = credentials
         self._post_form = post_form
         self._token_url = credentials.token_url or default_token_url
+        self._shown_url = shown_url(self._token_url)
         self._on_token_refresh = on_token_refresh
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
         self._lock = asyncio.Lock()
@@ -275,7 +294,7 @@ class OAuthAuth:
                 body_excerpt="<token answer withheld>",
                 where=f"OAuth token answer: {where}",
                 method="POST",
-                url=self._token_url,
+                url=self._shown_url,
                 trace_id=trace_id,
             )
         expires_at = (
@@ -299,12 +318,12 @@ class OAuthAuth:
         return AuthenticationError(
             status=status,
             method="POST",
-            url=self._token_url,
+            url=self._shown_url,
             errors=[ErrorDetail(code=code or "token_refresh_failed", detail=detail)],
             trace_id=trace_id,
         )
 
     def __repr__(self) -> str:
         return (
-            f"OAuthAuth(client_id={self._credentials.client_id!r}, token_url={self._token_url!r})"
+            f"OAuthAuth(client_id={self._credentials.client_id!r}, token_url={self._shown_url!r})"
         )

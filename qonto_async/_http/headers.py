@@ -6,11 +6,17 @@ aiohttp merges none (about 2 µs a request, against 270 µs for a whole ``get``)
 injected by the caller is left as it is: every request adds them. A request to a signed link
 or to the OAuth token endpoint adds only ``User-Agent``, on a session without the client's
 defaults (:meth:`._session.SessionHolder.plain`).
+
+The staging token is a credential like ``Authorization``: it is kept as a
+:class:`~.auth.Redacted` string, so the header dicts that sit in the transport's and
+aiohttp's frame locals (a failed request's traceback) show ``'<redacted>'``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+from .auth import Redacted
 
 __all__ = ["RequestHeaders"]
 
@@ -28,9 +34,9 @@ class RequestHeaders:
     ) -> None:
         fixed = {"Accept": "application/json", "User-Agent": user_agent}
         if staging_token:
-            fixed["X-Qonto-Staging-Token"] = staging_token
+            fixed["X-Qonto-Staging-Token"] = Redacted(staging_token)
         if authorization:
-            fixed["Authorization"] = authorization
+            fixed["Authorization"] = Redacted(authorization)
         self.authorization = authorization
         """The ``Authorization`` value when it never changes (API key, bearer), else None."""
         self.session_defaults: Mapping[str, str] = fixed

@@ -11,11 +11,17 @@ Three things hold a request back:
 
 The burst allowance is one second's worth of requests, so any 10 s window holds at most
 ``11 * requests_per_second`` requests (990 at the default 90/s, under Qonto's 1,000).
+
+A waiter cancelled before its slot gives the slot back without moving anyone else's: the
+last slot of the schedule shortens it, an earlier one becomes a gap that the next request
+to ask takes, if it asks before that slot's time has passed (ahead of later waiters, who
+keep their own slots). No two requests ever share a slot, whatever is cancelled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import contextlib
 import time
@@ -28,7 +34,8 @@ __all__ = ["Gate", "RateGate"]
 class Gate(Protocol):
     """What the transport asks of a rate limiter: this module's, or the shared one."""
 
-    on_long_wait: Callable[[float, str], None] | None
+    on_wait: Callable[[float, str], None] | None
+    """Told of every wait before it starts: (seconds, what set it)."""
 
     def try_acquire(self) -> bool: ...
 
@@ -44,6 +51,7 @@ class Gate(Protocol):
 # Slot times are sums of float intervals; a nanosecond is "now", not "later".
 _EPSILON = 1e-9
 LONG_WAIT = 1.0
+"""Waits longer than this (seconds) are logged; every wait is counted."""
 
 
 class RateGate:
@@ -55,21 +63,24 @@ class RateGate:
         window_seconds: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        on_long_wait: Callable[[float, str], None] | None = None,
+        on_wait: Callable[[float, str], None] | None = None,
     ) -> None:
         if requests_per_second is not None and requests_per_second <= 0:
             raise ValueError("requests_per_second must be positive or None")
         if window_requests is not None and window_requests < 1:
             raise ValueError("the window's request count must be at least 1 or None")
         self.use_clock(clock, sleep)
-        # Told of every wait longer than LONG_WAIT seconds: (seconds, why).
-        self.on_long_wait = on_long_wait
+        # Told of every wait: (seconds, why).
+        self.on_wait = on_wait
         self._requests_per_second = requests_per_second
         self._interval = 1.0 / requests_per_second if requests_per_second else 0.0
         burst = max(1.0, requests_per_second or 1.0)
         self._tolerance = (burst - 1.0) * self._interval
         self._theoretical_arrival = 0.0
-        # Send times reserved within the long window, oldest first (reservations only grow).
+        # Arrival times inside the schedule given back by cancelled waiters, in order.
+        self._gaps: list[float] = []
+        # Send times reserved within the long window, oldest first (a slot given back by a
+        # cancelled waiter may be taken again before later reservations: kept in order).
         self._window: collections.deque[float] | None = (
             collections.deque() if window_requests else None
         )
@@ -118,15 +129,27 @@ class RateGate:
             return now
         return window[excess] + self._window_seconds
 
-    def _reserve(self, now: float) -> tuple[float, str]:
-        """The next free send slot, taken, and what set it."""
-        send_at, why = now, ""
+    def _next_arrival(self, now: float) -> float:
+        """Take the earliest free slot of the schedule (its GCRA arrival time): a gap left by
+        a cancelled waiter whose time has not passed, else the one after the last."""
+        gaps = self._gaps
+        while gaps and gaps[0] < now - _EPSILON:
+            del gaps[0]  # unused while it could be: a request now would come after its time
+        if gaps:
+            return gaps.pop(0)
+        arrival = max(self._theoretical_arrival, now)
+        self._theoretical_arrival = arrival + self._interval
+        return arrival
+
+    def _reserve(self, now: float) -> tuple[float, float, str]:
+        """The next free send slot, taken: when to send, its arrival time, what set it."""
+        send_at, arrival, why = now, now, ""
         if self._interval:
-            arrival = max(self._theoretical_arrival, now)
+            arrival = self._next_arrival(now)
             send_at = max(now, arrival - self._tolerance)
-            self._theoretical_arrival = arrival + self._interval
             why = f"requests_per_second ({self._requests_per_second:g}/s)"
-        if self._window is not None:
+        window = self._window
+        if window is not None:
             frees_at = self._window_frees_at(now)
             if frees_at > send_at:
                 send_at = frees_at
@@ -134,17 +157,32 @@ class RateGate:
                     f"the {self._window_seconds / 60:g}-minute budget "
                     f"({self._window_requests:,} requests)"
                 )
-            self._window.append(send_at)
-        return send_at, why
+            if window and send_at < window[-1]:
+                bisect.insort(window, send_at)  # a gap's slot, before later reservations
+            else:
+                window.append(send_at)
+        return send_at, arrival, why
 
     def _tell(self, seconds: float, why: str) -> None:
-        if seconds > LONG_WAIT and self.on_long_wait is not None:
-            self.on_long_wait(seconds, why)
+        if self.on_wait is not None:
+            self.on_wait(seconds, why)
 
-    def _release(self, send_at: float) -> None:
-        """Give back a reserved slot whose request will not be sent."""
-        if self._interval:
-            self._theoretical_arrival -= self._interval
+    def _release(self, send_at: float, arrival: float) -> None:
+        """Give back a reserved slot whose request will not be sent.
+
+        Only the last slot moves the schedule's end back (and with it the gaps just before
+        it); an earlier one becomes a gap, for the next request to ask. Moving the end back
+        for an earlier slot would give the next request a slot some waiter still holds.
+        """
+        interval = self._interval
+        if interval:
+            gaps = self._gaps
+            if abs(arrival + interval - self._theoretical_arrival) <= _EPSILON:
+                self._theoretical_arrival = arrival
+                while gaps and abs(gaps[-1] + interval - self._theoretical_arrival) <= _EPSILON:
+                    self._theoretical_arrival = gaps.pop()
+            else:
+                bisect.insort(gaps, arrival)
         if self._window is not None:
             with contextlib.suppress(ValueError):  # already out of the window
                 self._window.remove(send_at)
@@ -185,16 +223,16 @@ class RateGate:
                 self._tell(self._paused_until - now, "a 429 answer's pause")
                 await self._sleep(self._paused_until - now)
                 continue
-            send_at, why = self._reserve(now)
+            send_at, arrival, why = self._reserve(now)
             if send_at > now + _EPSILON:
                 self._tell(send_at - now, why)
                 try:
                     await self._sleep(send_at - now)
                 except BaseException:
-                    self._release(send_at)
+                    self._release(send_at, arrival)
                     raise
             if self._clock() >= self._paused_until:
                 return
             # A 429 arrived while we waited for our slot: give it back, wait out the pause,
             # then take a fresh slot so the requests held back do not all leave at once.
-            self._release(send_at)
+            self._release(send_at, arrival)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +10,7 @@ from urllib.parse import quote
 import msgspec
 
 from ..models.common import model_decoder
+from .idempotency import new_key
 from .transport import QueryParams, Transport
 
 __all__ = ["Params", "send"]
@@ -48,8 +48,9 @@ def send(
     idempotency_key: str | None,
     extra_headers: Mapping[str, str] | None,
 ) -> Any:
-    """The coroutine of one call; a write gets an idempotency key, generated when not given,
-    so that it is retried (with that same key) like a read."""
+    """The coroutine of one call; a write gets an idempotency key, generated when not given
+    (an empty one is a ``ValueError``), so that it is retried (with that same key) like a
+    read."""
     verb = method.upper()
     if verb not in _METHODS:
         raise ValueError(f"method must be one of {', '.join(_METHODS)}, not {method!r}")
@@ -57,8 +58,8 @@ def send(
         raise ValueError(
             f"path must start with /v2/ and carry no query string (pass params=): {path!r}"
         )
-    if verb != "GET" and idempotency_key is None:
-        idempotency_key = str(uuid.uuid4())
+    if verb != "GET":
+        idempotency_key = new_key(idempotency_key)
     decode = _decoder(cast_to) if cast_to is not None else _JSON
 
     def decoded(body: bytes) -> Any:

@@ -6,13 +6,16 @@
 a microsecond per request on this path, measured with ``benchmarks/throughput.py --profile``.
 Here a free slot is taken with two attribute reads and an increment; only a caller that must
 wait builds a future. A released slot goes straight to the oldest waiter (first come, first
-served), so waiters never race for it.
+served), so waiters never race for it. A waiter cancelled in line raises ``CancelledError`` and
+nothing else, whether or not a release already skipped it; one cancelled just as a slot was
+handed to it passes that slot on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 
 __all__ = ["Slots"]
 
@@ -44,7 +47,10 @@ class Slots:
             if waiter.done() and not waiter.cancelled():
                 self.give()  # the slot was handed over just as we were cancelled: pass it on
             else:
-                self._waiters.remove(waiter)
+                waiter.cancel()
+                # Still in line, unless a release has already dropped it as cancelled.
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
             raise
 
     def give(self) -> None:

@@ -16,6 +16,7 @@ class ClientStats:
     rate_limited: int = 0
     failures: int = 0
     budget_waits: int = 0
-    """Waits longer than a second on the client-side rate gate."""
+    """Waits on the client-side rate gate, short ones included (those over a second are also
+    logged at INFO)."""
     budget_wait_seconds: float = 0.0
     """How long those waits lasted, in all."""

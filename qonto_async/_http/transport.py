@@ -22,15 +22,14 @@ from typing import Any, TypeVar
 
 import aiohttp
 import msgspec
-from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
 from ..errors import ClientClosedError, QontoError
-from .answers import Answer, Target, connection_error, public_url, status_error, undecodable
+from .answers import Answer, Target, connection_error, public_url
 from .auth import Auth
-from .call import Call, QueryParams
+from .call import TRACE_HEADER, Call, QueryParams, content_encoding_reason
 from .headers import RequestHeaders
-from .ratelimit import Gate
+from .ratelimit import LONG_WAIT, Gate
 from .raw import ANSWERS
 from .retry import IDEMPOTENT_METHODS, Retrier, RetryPolicy
 from .session import SessionHolder
@@ -43,7 +42,6 @@ T = TypeVar("T")
 logger = logging.getLogger("qonto_async")
 
 FormFactory = Callable[[], aiohttp.FormData]
-TRACE_HEADER = "X-Tyk-Trace-Id"
 
 
 class Transport:
@@ -85,7 +83,7 @@ class Transport:
         )
         self.retrier = Retrier(retry, sleep=asyncio.sleep, on_retry=self._on_retry)
         self._derived = False
-        gate.on_long_wait = self._on_long_wait
+        gate.on_wait = self._on_gate_wait
 
     @property
     def closed(self) -> bool:
@@ -172,6 +170,8 @@ class Transport:
         *,
         params: QueryParams | None = None,
         resource_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (the SDK's per-call option)
     ) -> tuple[T, Answer]:
         """A read like :meth:`request`, decoded, with the :class:`Answer` it came from (its
         body left out): its status, headers (the server's ``Date``, which sync cursors go by)
@@ -181,7 +181,15 @@ class Transport:
         sink: list[Answer] = []
         token = ANSWERS.set(sink)
         try:
-            value = await self.request(method, path, decode, params=params, resource_id=resource_id)
+            value = await self.request(
+                method,
+                path,
+                decode,
+                params=params,
+                resource_id=resource_id,
+                headers=headers,
+                timeout=timeout,
+            )
         finally:
             ANSWERS.reset(token)
         if outer is not None:
@@ -210,7 +218,12 @@ class Transport:
             ) as resp:
                 return resp.status, await resp.read(), resp.headers.get(TRACE_HEADER)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            failure = connection_error(exc, Target("POST", public_url(target), None))
+            # The token URL may carry user info or a query secret: the message shows neither,
+            # and no frame of the failure keeps it.
+            failure = connection_error(
+                exc, Target("POST", public_url(target, keep_query=False), None)
+            )
+        del url, target, form
         raise failure
 
     @staticmethod
@@ -234,10 +247,18 @@ class Transport:
             # Every request of this client waits, not only the one that was told.
             self.gate.pause(wait)
 
-    def _on_long_wait(self, seconds: float, why: str) -> None:
+    def _on_gate_wait(self, seconds: float, why: str) -> None:
         self.stats.budget_waits += 1
         self.stats.budget_wait_seconds += seconds
-        logger.info("rate limit: waiting %.1fs for %s", seconds, why)
+        if seconds > LONG_WAIT:
+            logger.info("rate limit: waiting %.1fs for %s", seconds, why)
+
+    # -- one attempt ----------------------------------------------------------------------
+    #
+    # ``_attempt`` is the one coroutine a request that succeeds at once runs in (a second
+    # one costs more than every other step of it together); each step it takes is a function
+    # of its own below, and those that await (credentials, a 401, a failure) run only when
+    # there is something to await.
 
     async def _attempt(
         self,
@@ -246,131 +267,88 @@ class Transport:
         decode: Callable[[bytes], Any] | None = None,
         repeatable: bool = True,
     ) -> Any:
-        """One attempt: its :class:`Answer`, or its value through ``decode``.
+        """One attempt, holding a slot: through the gate, with credentials, onto the wire and
+        back; its :class:`Answer`, or its value through ``decode``.
 
-        Attempt 1 hands its own failure to the retry runner (after giving back its slot), so
-        a request that succeeds at once runs in this one coroutine; later attempts raise.
-        A decoded success outside ``with_raw_response`` builds no :class:`Answer` and looks
-        up no header.
+        A 401 for an OAuth token that has since been replaced is tried once more at once.
+        Attempt 1 hands its own failure to the retry runner (after giving back its slot);
+        later attempts raise it. Errors are raised outside ``except`` blocks: nothing chained.
         """
-        method, url, headers, body = call.method, call.url, call.headers, call.body
-        # Nothing to pass that the session would not do by itself: aiohttp then packs and
-        # unpacks one keyword argument twice instead of five.
-        lean = (
-            headers is None
-            and body is None
-            and call.params is None
-            and call.timeout is self._sessions.default_timeout
-        )
-        refreshed = False
-        token: str | None = None
-        failure: QontoError | None = None
         slots = self.slots
         if not slots.try_take():
             await slots.take()
+        failure: QontoError | None = None
+        refreshed = False
         try:
             while True:
-                if not self.gate.try_acquire():
-                    await self.gate.acquire()
-                authenticated = call.authenticated
-                session = self._sessions.get() if authenticated else self._sessions.plain()
-                if authenticated and self._headers.authorization is None:
-                    assert headers is not None  # built for each request: see request()
-                    headers["Authorization"] = token = await self.auth.authorization()
+                gate = self.gate
+                if not gate.try_acquire():
+                    await gate.acquire()
+                session = self._session_for(call)
+                token = None
+                if call.authenticated and self._headers.authorization is None:
+                    token = await self._authorize(call)
                 debug = logger.isEnabledFor(logging.DEBUG)
                 started = time.perf_counter() if debug else 0.0
                 self.stats.requests += 1
-                payload: bytes | None = None
-                reason = ""
+                reason: str | None = None
                 try:
-                    # Credentials must not follow a redirect to wherever it points; Qonto's
-                    # API does not redirect, signed download links may.
-                    if lean:
-                        sending = session.request(method, url, allow_redirects=not authenticated)
-                    else:
-                        sending = session.request(
-                            method,
-                            url,
-                            params=call.params,
-                            data=None if body is None else body(),
-                            headers=headers,
-                            timeout=call.timeout,
-                            allow_redirects=not authenticated,
-                        )
-                    async with sending as resp:
-                        status = resp.status
-                        resp_headers: Mapping[str, str] = resp.headers
+                    async with call.send(session, self._sessions.default_timeout) as resp:
+                        status, headers = resp.status, resp.headers
                         try:
-                            payload = await resp.read()
+                            body = await resp.read()
                         except aiohttp.ClientPayloadError as exc:
-                            if not isinstance(exc.__cause__, ContentEncodingError):
-                                raise
-                            reason = exc.__cause__.message
+                            reason = content_encoding_reason(exc)
                 except (TimeoutError, aiohttp.ClientError, OSError, RuntimeError) as exc:
                     failure = self._no_answer(exc, call, session)
                 if failure is not None:
                     raise failure
-                if payload is None:
-                    encoding = resp_headers.get("Content-Encoding")
-                    raise undecodable(
-                        Answer(status, resp_headers, b"", resp_headers.get(TRACE_HEADER), number),
-                        call.target(),
-                        f"body does not match its Content-Encoding {encoding!r}: {reason}",
-                    )
+                if reason is not None:
+                    raise call.misencoded(status, headers, reason, number)
                 if debug:
-                    logger.debug(
-                        "%s %s -> %d in %.1f ms (attempt %d, trace_id %s)",
-                        method,
-                        url.path,
-                        status,
-                        (time.perf_counter() - started) * 1000,
-                        number,
-                        resp_headers.get(TRACE_HEADER),
-                    )
-                received: bytes = payload
+                    call.log_exchange(status, headers, started, number)
                 if status < 300:
                     break
-                answer = Answer(
-                    status, resp_headers, payload, resp_headers.get(TRACE_HEADER), number
-                )
-                if status == 401 and token is not None and not refreshed:
+                if status == 401 and not refreshed and token is not None:
                     refreshed = True
                     if await self.auth.should_retry_unauthorized(token):
                         continue
                 if status == 429:
                     self.stats.rate_limited += 1
-                raise status_error(answer, call.target())
+                raise call.refused(status, headers, body, number)
         except QontoError as exc:
             failure = exc
         finally:
             slots.give()
         if failure is not None:
-            if number != 1:
-                raise failure
-            answer = await self._recover(call, failure, repeatable)
-            status, resp_headers, received, number = (
-                answer.status,
-                answer.headers,
-                answer.body,
-                answer.attempts,
+            status, headers, body, number = await self._after_failure(
+                call, failure, number, repeatable
             )
-        if decode is None:
-            return Answer(status, resp_headers, received, resp_headers.get(TRACE_HEADER), number)
-        sink = ANSWERS.get()
-        if sink is not None:
-            # Without the body: what a context variable holds during a request lives on in
-            # asyncio's copies of the context, in timer handles that linger until their
-            # deadline, and a page body is 390 KB.
-            sink.append(Answer(status, resp_headers, b"", resp_headers.get(TRACE_HEADER), number))
-        where = ""
-        try:
-            return decode(received)
-        except msgspec.DecodeError as exc:
-            where = str(exc)
-        answer = Answer(status, resp_headers, received, resp_headers.get(TRACE_HEADER), number)
-        error = undecodable(answer, call.target(), where)
-        error._record_attempts(number)
-        raise error
+        return call.result(decode, status, headers, body, number)
+
+    def _session_for(self, call: Call) -> aiohttp.ClientSession:
+        """The client's own session, or for a credential-free call (a signed link) the one
+        that adds no header of the client's."""
+        return self._sessions.get() if call.authenticated else self._sessions.plain()
+
+    async def _authorize(self, call: Call) -> str:
+        """Put a fresh OAuth token on the call's headers (built for each request when the
+        session carries none: see :meth:`request`); the header sent, for a 401 to name."""
+        headers = call.headers
+        assert headers is not None
+        headers["Authorization"] = token = await self.auth.authorization()
+        return token
+
+    async def _after_failure(
+        self, call: Call, failure: QontoError, number: int, repeatable: bool
+    ) -> tuple[int, Mapping[str, str], bytes, int]:
+        """What attempt ``number`` failed with becomes: a later attempt's failure is raised to
+        the retry runner; the first attempt's goes to it, and comes back as the answer that
+        succeeded (status, headers, body, attempts) or is raised as the last failure."""
+        if number != 1:
+            raise failure
+        answer = await self._recover(call, failure, repeatable)
+        return answer.status, answer.headers, answer.body, answer.attempts
 
     def _no_answer(
         self, exc: BaseException, call: Call, session: aiohttp.ClientSession

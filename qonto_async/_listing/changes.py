@@ -3,9 +3,15 @@
 Built on ``filter[updated_at_from|to]`` as Qonto's own sync guides are, with what they leave
 out made safe:
 
-- the run's upper bound is the server's clock (the ``Date`` of a first one-record request),
-  never the local one, and the next run starts :data:`DEFAULT_OVERLAP` before it, because a
-  record may carry an ``updated_at`` slightly older than the moment it became visible;
+- the run's upper bound is the server's clock (the ``Date`` of a first one-record request,
+  read as the end of the second it names, so a change made earlier in that second is in
+  this run), never the local one, and the next run starts :data:`DEFAULT_OVERLAP` before it,
+  because a record may carry an ``updated_at`` slightly older than the moment it became
+  visible;
+- that clock is checked before it is trusted: a ``Date`` more than :data:`MAX_CLOCK_SKEW`
+  away from this machine's clock (a skewed node, a proxy) raises, and a bound before the
+  cursor (a clock gone back) runs no window and keeps the cursor where it was, so one bad
+  answer can never move the cursor past changes no run has read;
 - the window is listed with the exactly-once ``created_at`` machinery of :mod:`._keyset`: a
   record updated during the run leaves the window (its ``updated_at`` passes the bound) and
   shifts the others by one, which by offset would skip an unchanged record, and here cannot;
@@ -19,21 +25,20 @@ within one. Deletions never appear in a list; a ledger finds them by reconciling
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import datetime as dt
-import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
+from ..errors import APIResponseValidationError
 from .paginator import Paginator
-from .position import us_of, us_to_iso
+from .position import MIN_US, SECOND, checked_us, decode_token, encode_token, us_of, us_to_iso
 
-__all__ = ["DEFAULT_OVERLAP", "ChangeFeed"]
+__all__ = ["DEFAULT_OVERLAP", "MAX_CLOCK_SKEW", "ChangeFeed"]
 
 M = TypeVar("M")
 DEFAULT_OVERLAP = dt.timedelta(minutes=5)
+MAX_CLOCK_SKEW = dt.timedelta(minutes=15)
 _PREFIX = "qcc1."
 
 ListWindow = Callable[[str | None, str, str | None], Paginator[M]]
@@ -50,9 +55,7 @@ class _Cursor:
         self.since, self.until, self.position = since, until, position
 
     def encode(self) -> str:
-        data = {"s": self.since, "u": self.until, "p": self.position}
-        raw = json.dumps(data, separators=(",", ":")).encode()
-        return _PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_token(_PREFIX, {"s": self.since, "u": self.until, "p": self.position})
 
     @classmethod
     def parse(cls, since: str | dt.datetime | None) -> _Cursor:
@@ -66,16 +69,15 @@ class _Cursor:
             raise ValueError(
                 f"since must be a cursor from .cursor, an aware datetime or None, not {since!r}"
             )
-        body = since[len(_PREFIX) :]
+        what = "a changes() cursor"
+        data = decode_token(_PREFIX, since, what)
         try:
-            data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-            cursor = cls(data["s"], data["u"], data["p"])
-        except (binascii.Error, ValueError, KeyError, TypeError):
-            raise ValueError(f"not a changes() cursor: {since!r}") from None
-        for value in (cursor.since, cursor.until):
-            if value is not None and not isinstance(value, int):
-                raise ValueError(f"not a changes() cursor: {since!r}")
-        return cursor
+            start, until, position = data["s"], data["u"], data["p"]
+        except KeyError:
+            raise ValueError(f"not {what}: {since!r}") from None
+        if position is not None and not isinstance(position, str):
+            raise ValueError(f"not {what}: {since!r}")
+        return cls(checked_us(start, what, since), checked_us(until, what, since), position)
 
 
 class ChangeFeed(Generic[M]):
@@ -90,7 +92,7 @@ class ChangeFeed(Generic[M]):
         self,
         since: str | dt.datetime | None,
         *,
-        server_now: Callable[[], Awaitable[dt.datetime]],
+        server_now: Callable[[], Awaitable[tuple[dt.datetime, str]]],
         list_window: ListWindow[M],
         overlap: dt.timedelta = DEFAULT_OVERLAP,
     ) -> None:
@@ -134,16 +136,40 @@ class ChangeFeed(Generic[M]):
         start = self._start
         until = start.until
         if until is None:
-            # The server's clock, to the second: the run's fixed upper bound.
-            now = await self._server_now()
-            until = us_of(now.replace(microsecond=0))
-        self._cursor = _Cursor(start.since, until, start.position)
+            until = await self._bound()
         since = start.since
-        lower = None if since is None else us_to_iso(since - self._overlap_us)
+        if since is not None and until < since:
+            # The server's clock is behind the cursor: a window ending before it starts
+            # reads nothing, and moving the cursor back would only read again. Keep it.
+            self._cursor = _Cursor(since)
+            return
+        self._cursor = _Cursor(since, until, start.position)
+        lower = None if since is None else us_to_iso(max(since - self._overlap_us, MIN_US))
         paginator = self._list_window(lower, us_to_iso(until), start.position)
         self._paginator = paginator
         async with contextlib.aclosing(paginator.pages()) as pages:
             async for page in pages:
                 yield page.items
         self._paginator = None
-        self._cursor = _Cursor(until)
+        # The next run starts again at the second the bound lies in: a change made later in
+        # that second, after this run read past it, is then read (at least once).
+        self._cursor = _Cursor(until - until % SECOND)
+
+    async def _bound(self) -> int:
+        """The run's upper bound: the end of the second the server's ``Date`` names, once it
+        is shown to be near this machine's clock."""
+        now, url = await self._server_now()
+        local = dt.datetime.now(dt.UTC)
+        if abs(now - local) > MAX_CLOCK_SKEW:
+            raise APIResponseValidationError(
+                status=200,
+                body_excerpt="",
+                where=(
+                    f"the server's Date {now.isoformat()} is {abs(now - local)} away from this "
+                    f"machine's clock ({local.isoformat(timespec='seconds')}): changes() will "
+                    "not move its cursor by a clock it cannot trust; check both clocks"
+                ),
+                method="GET",
+                url=url,
+            )
+        return us_of(now.replace(microsecond=0)) + SECOND - 1

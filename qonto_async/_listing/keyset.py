@@ -1,12 +1,14 @@
-"""Exactly-once listing over ``created_at``: offset pages for speed, keyset windows for truth.
+"""Exactly-once listing over a timestamp key: offset pages for speed, keyset windows for truth.
 
 Qonto pages by offset. When a record on a page already read is deleted, every later record
 moves up one place and the one at the page boundary is never served; an insertion serves it
-twice. ``created_at`` never changes, so a *time window* (``filter[created_at_from|to]``,
-inclusive) does not move when other records come and go: a window answered whole by one
-page is an exact snapshot of it.
+twice. The key (``created_at`` for invoices, see :mod:`.spec`) does not move when other
+records come and go, so a *time window* (``filter[<key>_from|to]``, inclusive) answered whole
+by one page is an exact snapshot of it. A key that moves forward (``updated_at``, walked
+oldest first) only ever takes a record from behind the frontier to beyond it: to the walk,
+a deletion and a creation; the id already yielded is not yielded again.
 
-The listing walks the ``created_at`` order (newest first by default) and keeps a *frontier*:
+The listing walks the key's order (newest first by default) and keeps a *frontier*:
 every record before it has been yielded, or did not exist throughout. Two kinds of answers
 push the frontier on:
 
@@ -30,51 +32,45 @@ corrective window read on the spot, so there is never a gap.
 
 Timestamps shown in whole seconds may hide a finer stored instant, so a window's newer bound
 is sent as the end of its second; what that lets in is filtered by the frontier.
+
+Nothing an answer claims is taken on trust: every page's keys must be in the order asked
+for, no larger than the page size asked for, and inside the window asked for; an instant
+read by offset must yield as many distinct ids as its ``total_count``. An answer that breaks
+one raises :class:`~.trust.Untrusted`, and the paginator reads by page number, verified.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dt
-import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, Generic, Protocol, TypeVar
+import itertools
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, Generic, TypeVar
 
-from ..errors import APIResponseValidationError
-from .position import ListState, us_of, us_to_iso
-from .verified import read_by_page_number
+from .page import Page
+from .position import SECOND, ListState, us_to_iso
+from .spec import ListingSpec
+from .trust import Query, RequestBudget, Untrusted, bound_of, outside, timestamp
 
-__all__ = ["Keyed", "KeysetLister", "PageFetch"]
+__all__ = ["KeysetLister"]
 
-
-class Keyed(Protocol):
-    @property
-    def id(self) -> str | None: ...
-
-    @property
-    def created_at(self) -> dt.datetime | None: ...
-
-
-T = TypeVar("T", bound=Keyed)
-PageFetch = Callable[[list[tuple[str, str]]], Awaitable[Any]]
-"""Fetch one page for these query parameters (added to the listing's filters): a ``Page``."""
-
-_SECOND = 1_000_000
-logger = logging.getLogger("qonto_async")
+T = TypeVar("T")
+# How many times an instant read by offset is read again when it yields fewer distinct ids
+# than its total_count (ties reordered between requests) before the walk stops trusting it.
+INSTANT_REREADS = 2
 
 
 class KeysetLister(Generic[T]):
     """One run of the algorithm above; :meth:`pages` yields lists of new records.
 
-    Keys are ``created_at`` in microseconds, negated when newest first, so the walk always
+    Keys are the key field in microseconds, negated when newest first, so the walk always
     goes towards larger keys. ``state`` is the frontier, shared with the caller for resume
-    positions.
+    positions; ``yielded`` (a moving key only) every id handed out.
     """
 
     def __init__(
         self,
-        fetch: PageFetch,
+        fetch: RequestBudget,
+        spec: ListingSpec,
         *,
         per_page: int,
         prefetch: int,
@@ -82,37 +78,42 @@ class KeysetLister(Generic[T]):
         lower_us: int | None,
         upper_us: int | None,
         state: ListState,
-        describe: Callable[[list[tuple[str, str]]], str],
+        describe: Callable[[Query], str],
+        yielded: set[str] | None = None,
     ) -> None:
+        assert spec.key is not None
         self._fetch = fetch
+        self._field = spec.key
+        self._from, self._to = spec.key_from, spec.key_to
         self._per_page = per_page
         self._probe_size = per_page - 2 if per_page >= 3 else per_page
         self._prefetch = prefetch
         self._desc = descending
         self._sign = -1 if descending else 1
-        # The user's own created_at bounds, as keys: [first, last] in walking order.
+        # The user's own bounds, as keys: [first, last] in walking order.
         ends = (upper_us, lower_us) if descending else (lower_us, upper_us)
         self._first = None if ends[0] is None else self._sign * ends[0]
         self._last = None if ends[1] is None else self._sign * ends[1]
         self.state = state
         self._describe = describe
+        self.yielded = yielded
         self.total_count: int | None = None
-        # Ids yielded until a window proves the server applies created_at filters: what the
-        # page-number fallback must not yield again. None once proven.
-        self._early: set[str] | None = set()
 
-    # -- keys and queries ---------------------------------------------------------------
+    def bounds_query(self) -> Query:
+        """The user's bounds as filters: what a reading by page number asks for instead."""
+        return self._window(None, None)
 
-    def key(self, item: T) -> int:
-        created = item.created_at
-        if created is None or item.id is None:
-            raise self._invalid(
-                f"record {item.id!r} has no created_at: it cannot be listed exactly once "
-                "(pass an explicit sort_by to list it by offset)"
+    # -- keys, queries and what an answer must hold -------------------------------------
+
+    def key(self, item: Any) -> int:
+        at = timestamp(item, self._field)
+        if at is None or getattr(item, "id", None) is None:
+            raise Untrusted(
+                f"record {getattr(item, 'id', None)!r} has no {self._field}", self._describe([])
             )
-        return self._sign * us_of(created)
+        return self._sign * at
 
-    def _window(self, a: int | None, b: int | None) -> list[tuple[str, str]]:
+    def _window(self, a: int | None, b: int | None) -> Query:
         """Query parameters for keys in ``[a, b]`` (None: unbounded), clipped to the user's
         bounds; the newer end stands for its whole second when it shows whole seconds."""
         if self._first is not None:
@@ -120,68 +121,55 @@ class KeysetLister(Generic[T]):
         if self._last is not None:
             b = self._last if b is None else min(b, self._last)
         older, newer = (b, a) if self._desc else (a, b)
-        params: list[tuple[str, str]] = []
+        params: Query = []
         if older is not None:
-            params.append(("filter[created_at_from]", us_to_iso(self._sign * older)))
+            params.append((self._from, us_to_iso(self._sign * older)))
         if newer is not None:
-            params.append(("filter[created_at_to]", us_to_iso(_whole(self._sign * newer))))
+            params.append((self._to, us_to_iso(_whole(self._sign * newer))))
         return params
 
-    def _invalid(self, where: str, params: list[tuple[str, str]] | None = None) -> Exception:
-        error = APIResponseValidationError(
-            status=200,
-            body_excerpt="",
-            where=where,
-            method="GET",
-            url=self._describe(params or []),
-        )
-        error._record_attempts(1)
-        return error
-
-    def _page_query(
-        self, window: list[tuple[str, str]], size: int, n: int
-    ) -> list[tuple[str, str]]:
+    def _page_query(self, window: Query, size: int, n: int) -> Query:
         return [*window, ("per_page", str(size)), ("page", str(n))]
+
+    def _checked(self, page: Any, query: Query) -> list[int]:
+        """The keys of ``page``, after checking what it claims: no more records than asked
+        for, in the order asked for, inside the window asked for."""
+        items = page.items
+        url = self._describe(query)
+        size = next((int(v) for k, v in query if k == "per_page"), self._per_page)
+        if len(items) > size:
+            raise Untrusted(f"{len(items)} records on a page of {size}", url)
+        keys = [self.key(item) for item in items]
+        if any(b < a for a, b in itertools.pairwise(keys)):
+            raise Untrusted(f"records not in {self._field} order", url)
+        stray = outside(items, self._field, bound_of(query, self._from), bound_of(query, self._to))
+        if stray is not None:
+            raise Untrusted(
+                f"record {getattr(stray, 'id', None)!r} outside the {self._field} window asked "
+                f"for: filter[{self._field}_from|to] was not applied",
+                url,
+            )
+        return keys
+
+    async def _get(self, query: Query) -> tuple[Any, list[int]]:
+        page = await self._fetch(query)
+        return page, self._checked(page, query)
 
     # -- the walk ------------------------------------------------------------------------
 
-    async def pages(self) -> AsyncGenerator[tuple[list[T], Any], None]:
-        try:
-            async with contextlib.aclosing(self._walk()) as walk:
-                async for part in walk:
-                    yield part
-        except _FilterIgnored as ignored:
-            logger.warning(
-                "%s did not apply filter[created_at_from|to]: listing by page number instead, "
-                "checked for changes at the end",
-                ignored.url,
-            )
-            base = self._window(None, None)
-            pages = read_by_page_number(
-                self._fetch,
-                base,
-                per_page=self._per_page,
-                prefetch=self._prefetch,
-                describe=self._describe,
-                seen=self._early,
-            )
-            async with contextlib.aclosing(pages) as fallback:
-                async for part in fallback:
-                    yield part
-
-    async def _walk(self) -> AsyncGenerator[tuple[list[T], Any], None]:
-        probes: dict[int, asyncio.Task[Any]] = {}
-        windows: dict[int, tuple[asyncio.Task[Any], int, int]] = {}
+    async def pages(self) -> AsyncGenerator[tuple[list[T], Page[Any]], None]:
+        probes: dict[int, asyncio.Task[tuple[Any, list[int]]]] = {}
+        windows: dict[int, tuple[asyncio.Task[tuple[Any, list[int]]], int, int]] = {}
         base = self._window(self.state.key, None)
         closing = False
         current = 1
         launched: set[int] = set()
 
-        def probe(n: int) -> asyncio.Task[Any]:
+        def probe(n: int) -> asyncio.Task[tuple[Any, list[int]]]:
             task = probes.get(n)
             if task is None:
                 query = self._page_query(base, self._probe_size, n)
-                task = probes[n] = asyncio.ensure_future(self._fetch(query))
+                task = probes[n] = asyncio.ensure_future(self._get(query))
                 task.add_done_callback(fill)
             return task
 
@@ -193,39 +181,37 @@ class KeysetLister(Generic[T]):
                     return None
             assert left is not None
             assert right is not None
-            a_items, b_items = left.result().items, right.result().items
-            if not a_items or not b_items:
+            a_keys, b_keys = left.result()[1], right.result()[1]
+            if not a_keys or not b_keys:
                 return None
-            return self.key(a_items[-1]), self.key(b_items[0])
+            return a_keys[-1], b_keys[0]
 
         def launch_window(n: int) -> None:
-            try:
-                keys = bounds(n)
-            except APIResponseValidationError:
-                return  # raised again where the probe is read
+            keys = bounds(n)
             if keys is not None:
                 query = self._page_query(self._window(*keys), self._per_page, 1)
-                task = asyncio.ensure_future(self._fetch(query))
+                task = asyncio.ensure_future(self._get(query))
                 task.add_done_callback(fill)
                 windows[n] = (task, *keys)
                 launched.add(n)
 
-        def in_flight() -> int:
-            pending = sum(not t.done() for t in probes.values())
-            return pending + sum(not w[0].done() for w in windows.values())
+        def ahead() -> int:
+            """Requests started and not yet read by the caller: in flight or answered."""
+            return sum(n >= current for n in probes) + len(windows)
 
         def fill(_task: object = None) -> None:
-            """Start what the walk needs next, in its order: at most ``prefetch`` requests in
-            flight, and ``prefetch`` probes ahead of the reader (with half as many, windows
-            wait for probes and only half the requests overlap)."""
+            """Start what the walk needs next, in its order: at most ``prefetch`` requests
+            ahead of the caller (in flight, or answered and not yet read: a caller who stops
+            early has cost about what it read), within ``prefetch`` probes of the reader (with
+            half as many, windows wait for probes and only half the requests overlap)."""
             if self.total_count is None or closing:
                 return
             for n in range(current, current + 2 * max(2, self._prefetch), 2):
-                if in_flight() >= self._prefetch:
+                if ahead() >= self._prefetch:
                     return
                 if n - 2 >= 1 and n - 2 not in launched:
                     launch_window(n - 2)
-                    if in_flight() >= self._prefetch:
+                    if ahead() >= self._prefetch:
                         return
                 if (n - 1) * self._probe_size >= self.total_count + self._probe_size:
                     return
@@ -236,16 +222,15 @@ class KeysetLister(Generic[T]):
             while True:
                 current = number
                 fill()
-                page = await probe(number)
-                if number == 1:
-                    self.total_count = page.meta.total_count if page.meta is not None else None
-                    fill()
+                page, keys = await probe(number)
                 items: list[T] = page.items
+                if number == 1:
+                    total = page.meta.total_count if page.meta is not None else None
+                    self._fetch.saw_total(total)
                 if not items:
                     if number == 1:
                         return
                     break
-                keys = [self.key(item) for item in items]
                 if previous:
                     ready = windows.pop(previous, None)
                     if ready is not None:
@@ -253,15 +238,18 @@ class KeysetLister(Generic[T]):
                     else:
                         launched.add(previous)
                         task = None
-                        a = self.key(probes[previous].result().items[-1])
-                        b = keys[0]
+                        a, b = probes[previous].result()[1][-1], keys[0]
                     async for part in self._read_window(task, a, b):
                         yield part
                     del probes[previous]
                 if number > 1 and not self.state.covers_before(keys[0], inclusive=True):
                     async for part in self._read_window(None, self.state.key, keys[0]):
                         yield part
-                yield self._accept(items, keys), page.meta
+                yield self._accept(items, keys), page
+                if number == 1:
+                    # Read ahead only once the first page is taken: a caller who stops within
+                    # it has cost one request.
+                    self.total_count = page.meta.total_count if page.meta is not None else None
                 previous, number = number, number + 2
                 if page.meta is not None and page.meta.next_page is None:
                     break
@@ -283,8 +271,8 @@ class KeysetLister(Generic[T]):
                     task.exception()  # retrieved: no "never retrieved" warning
 
     async def _read_window(
-        self, task: asyncio.Task[Any] | None, a: int | None, b: int | None
-    ) -> AsyncGenerator[tuple[list[T], Any], None]:
+        self, task: asyncio.Task[tuple[Any, list[int]]] | None, a: int | None, b: int | None
+    ) -> AsyncGenerator[tuple[list[T], Page[Any]], None]:
         """Keys ``[a, b]`` read whole: one page, then keyset windows while it overflows."""
         while True:
             if (a is not None and b is not None and a > b) or (
@@ -308,19 +296,18 @@ class KeysetLister(Generic[T]):
                     a = max(a, c + 1 if self.state.closed else c)
                     if b is not None and a > b:
                         return
-            query = self._window(a, b)
             if task is None:
-                page = await self._fetch(self._page_query(query, self._per_page, 1))
+                page, keys = await self._get(
+                    self._page_query(self._window(a, b), self._per_page, 1)
+                )
             else:
-                page, task = await task, None
+                (page, keys), task = await task, None
             items: list[T] = page.items
-            keys = [self.key(item) for item in items]
-            self._check_inside(keys, a, b, query)
             if page.meta is not None:
                 complete = page.meta.next_page is None
             else:
                 complete = len(items) < self._per_page
-            yield self._accept(items, keys), page.meta
+            yield self._accept(items, keys), page
             if complete or not items:
                 if b is not None:
                     self.state.close(b)
@@ -335,66 +322,71 @@ class KeysetLister(Generic[T]):
             else:
                 a = keys[-1]
 
-    def _check_inside(
-        self, keys: list[int], a: int | None, b: int | None, query: list[tuple[str, str]]
-    ) -> None:
-        """A window's records must lie in it (give or take a second: a newer end showing whole
-        seconds stands for its second). The first window that has records proves the server
-        applies the filter; one that does not, before that, switches to page numbers."""
-        if not keys:
-            return
-        if (a is not None and keys[0] < a - _SECOND) or (b is not None and keys[-1] > b + _SECOND):
-            if self._early is not None:
-                raise _FilterIgnored(self._describe(query))
-            raise self._invalid(
-                "records outside the requested created_at window: the filter was not applied",
-                query,
-            )
-        self._early = None
-
-    async def _read_instant(self, key: int) -> AsyncGenerator[tuple[list[T], Any], None]:
-        """Every record at one ``created_at``, by offset, one page after the other.
+    async def _read_instant(self, key: int) -> AsyncGenerator[tuple[list[T], Page[Any]], None]:
+        """Every record at one key, by offset, one page after the other.
 
         A past instant only loses records (new ones are created now), and a loss lowers
         ``total_count``. Two pages read one after the other that report one count have no
         gap between them; when the count dropped by ``d``, up to ``d`` records may have moved
         onto pages already read, so reading steps back to the page they are on now. Every
-        step back follows a deletion, so the walk ends.
+        step back follows a deletion, so the walk ends. At the end the distinct ids taken at
+        the instant must reach its count; if the server reordered the instant's ties between
+        requests they do not, and the instant is read again.
         """
         query = self._window(key, key)
         size = self._per_page
-        number, previous = 1, None
-        while True:
-            page = await self._fetch(self._page_query(query, size, number))
-            items: list[T] = page.items
-            count = page.meta.total_count if page.meta is not None else None
-            yield self._accept(items, [self.key(item) for item in items]), page.meta
-            if previous is not None and count is not None and count < previous:
-                moved_to = (number - 1) * size - (previous - count)
-                number = max(1, moved_to // size + 1)
-            elif not items or page.meta is None or page.meta.next_page is None:
+        for _reading in range(1 + INSTANT_REREADS):
+            number, previous = 1, None
+            count: int | None = None
+            while True:
+                page_query = self._page_query(query, size, number)
+                page, keys = await self._get(page_query)
+                items: list[T] = page.items
+                if any(k != key for k in keys):
+                    raise Untrusted(
+                        "records of another instant in a one-instant window",
+                        self._describe(page_query),
+                    )
+                count = page.meta.total_count if page.meta is not None else None
+                yield self._accept(items, keys), page
+                if previous is not None and count is not None and count < previous:
+                    moved_to = (number - 1) * size - (previous - count)
+                    number = max(1, moved_to // size + 1)
+                    self._fetch.grant_step()
+                elif not items or page.meta is None or page.meta.next_page is None:
+                    break
+                elif count is not None and number * size >= count + size:
+                    raise Untrusted(
+                        f"meta.next_page {page.meta.next_page} past total_count {count}",
+                        self._describe(page_query),
+                    )
+                else:
+                    number += 1
+                previous = count
+            taken = len(self.state.ids) if self.state.key == key else 0
+            if count is None or taken >= count:
                 break
-            else:
-                number += 1
-            previous = count
+        else:
+            raise Untrusted(
+                f"{taken} distinct records at one {self._field} of total_count {count}, "
+                f"after {1 + INSTANT_REREADS} readings (ties reordered between requests?)",
+                self._describe(query),
+            )
         # The instant's whole second when shown in whole seconds, walking forwards.
-        whole = not self._desc and key % _SECOND == 0
-        self.state.close(key + _SECOND - 1 if whole else key)
+        whole = not self._desc and key % SECOND == 0
+        self.state.close(key + SECOND - 1 if whole else key)
 
     def _accept(self, items: list[T], keys: list[int]) -> list[T]:
-        take = self.state.take
-        out = [item for item, key in zip(items, keys, strict=True) if take(key, item.id or "")]
-        if self._early is not None:
-            self._early.update(item.id or "" for item in out)
+        take, yielded = self.state.take, self.yielded
+        out = [item for item, key in zip(items, keys, strict=True) if take(key, item.id)]  # type: ignore[attr-defined]
+        if yielded is not None:
+            fresh = [item for item in out if item.id not in yielded]  # type: ignore[attr-defined]
+            yielded.update(item.id for item in fresh)  # type: ignore[attr-defined]
+            out = fresh
+        self._fetch.yielded += len(out)
         return out
-
-
-class _FilterIgnored(Exception):
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        self.url = url
 
 
 def _whole(us: int) -> int:
     """A whole-second instant stands for its whole second (a finer one may be stored)."""
-    return us + _SECOND - 1 if us % _SECOND == 0 else us
+    return us + SECOND - 1 if us % SECOND == 0 else us

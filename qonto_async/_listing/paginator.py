@@ -1,99 +1,96 @@
 """Auto-pagination: :class:`Paginator`, what every ``list()`` returns.
 
-Two engines sit behind it. Ordered by ``created_at`` (the default), :mod:`._keyset` lists
-exactly once whatever changes meanwhile, and a position can be handed out and resumed. With
-an explicit ``sort_by`` on another field, :mod:`._offset` reads pages by number and
-:mod:`._verified` checks, at the end, that nothing moved under it; if something may have,
-it reads again, and raises :class:`ListChangedError` if the list will not hold still.
+A :class:`~.spec.ListingSpec` says which field the listing walks. In that field's order (the
+default), :mod:`.keyset` lists exactly once whatever changes meanwhile, and a position can
+be handed out and resumed. With an explicit ``sort_by`` on another field, or once a server
+broke a claim the walk relies on (one WARNING says which), :mod:`.verified` reads pages by
+number and proves it read everything, reads again, or raises. Every listing's requests are
+bounded by what its size justifies (:class:`~.trust.RequestBudget`).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, Generic, TypeVar
 
 from .keyset import KeysetLister
-from .offset import OffsetReader, by_number
-from .page import Page, PageURL
+from .page import Page
 from .position import ListState
+from .spec import ListingSpec
+from .trust import Fetch, Query, RequestBudget, Untrusted, timestamp
 from .verified import VerifiedReader
 
-__all__ = ["KeysetOrder", "Page", "Paginator", "ProgressCallback"]
+__all__ = ["Page", "Paginator", "ProgressCallback"]
 
 T = TypeVar("T")
+logger = logging.getLogger("qonto_async")
 
 ProgressCallback = Callable[[int, "int | None"], None]
 """Called as ``on_progress(done, total)``; ``total`` is None when Qonto did not say."""
-
-Query = list[tuple[str, str]]
-
-
-class KeysetOrder:
-    """A ``created_at`` order and the user's ``created_at`` bounds, in epoch microseconds."""
-
-    __slots__ = ("descending", "lower_us", "upper_us")
-
-    def __init__(
-        self, *, descending: bool, lower_us: int | None = None, upper_us: int | None = None
-    ) -> None:
-        self.descending = descending
-        self.lower_us = lower_us
-        self.upper_us = upper_us
 
 
 class Paginator(Generic[T]):
     """Every item of a list endpoint, page after page.
 
     ``async for item in paginator`` yields items; ``paginator.pages()`` yields :class:`Page`
-    objects; ``await paginator.all()`` collects everything. Each iteration starts over (from
-    ``start``, when given). Breaking out of the loop cancels the requests in flight.
+    objects (``page.date`` is the server's time of the answer); ``await paginator.all()``
+    collects everything. Each iteration starts over (from ``start``, when given). Breaking
+    out of the loop cancels the requests in flight.
 
-    Ordered by ``created_at`` (the default order of every list), every record that exists
-    from the first request to the last is yielded exactly once, whatever is created or
-    deleted meanwhile; ``position`` is then a resume token (a short ``str``) valid after each
-    item, which ``list(..., start=position)`` continues from after a crash.
+    In the listing's own order (the default), every record that exists from the first
+    request to the last is yielded exactly once, whatever is created, changed or deleted
+    meanwhile; ``position`` is then a resume token (a short ``str``) valid after each item,
+    which ``list(..., start=position)`` continues from after a crash. On any server, a
+    listing ends within a bounded number of requests: with every record, or with a
+    :class:`~qonto_async.ListIncompleteError` that says why.
+
+    ``fetch(query)`` answers one page for the listing's filters plus ``query``; ``sort``
+    is ``field:asc|desc`` (the spec's default when None); ``lower_us``/``upper_us`` bound
+    the spec's key (epoch µs, inclusive).
     """
 
     def __init__(
         self,
-        fetch_page: Callable[[int], Awaitable[Page[T]]] | None = None,
+        spec: ListingSpec,
+        fetch: Fetch,
         *,
         per_page: int,
         prefetch: int = 4,
+        sort: str | None = None,
+        lower_us: int | None = None,
+        upper_us: int | None = None,
         on_progress: ProgressCallback | None = None,
-        page_url: PageURL | None = None,
-        fetch: Callable[[Query], Awaitable[Page[T]]] | None = None,
-        keyset: KeysetOrder | None = None,
         limit: int | None = None,
         start: str | None = None,
         describe: Callable[[Query], str] | None = None,
-        verify: bool = False,
     ) -> None:
         if prefetch < 1:
             raise ValueError("prefetch must be at least 1")
         if limit is not None and limit < 0:
             raise ValueError("limit must be >= 0")
-        if fetch_page is None:
-            if fetch is None:
-                raise TypeError("Paginator needs fetch_page or fetch")
-            fetch_page = by_number(fetch, [], per_page)
-
+        field, _, direction = (sort or spec.default_sort).partition(":")
+        self._descending = direction == "desc" if direction else spec.descending
+        self._keyed = field == spec.key and spec.key is not None
         if start is not None:
-            if keyset is None:
-                raise ValueError("start= needs the created_at order: positions are keys on it")
-            ListState.from_token(start, descending=keyset.descending)  # checked now
-        self._fetch_page = fetch_page
+            if not self._keyed:
+                raise ValueError(
+                    f"start= needs the listing's own order ({spec.default_sort}): "
+                    "positions are keys on it"
+                )
+            ListState.from_token(start, descending=self._descending)  # checked now
+        self._spec = spec
         self._fetch = fetch
+        direction = "desc" if self._descending else "asc"
+        self._sort: Query = [("sort_by", f"{field}:{direction}")] if field else []
+        self._bounds = (lower_us, upper_us)
         self._per_page = per_page
         self._prefetch = prefetch
         self._on_progress = on_progress
-        self._page_url = page_url
-        self._keyset = keyset
         self._limit = limit
         self._start = start
         self._describe = describe or (lambda _query: "")
-        self._verify = verify
         # The frontier before the current page, that page's items and how many of them were
         # handed out: enough to say where the iteration stands after any item.
         self._before: ListState | None = None
@@ -104,7 +101,9 @@ class Paginator(Generic[T]):
     @property
     def position(self) -> str | None:
         """Where the iteration stands, as a resume token: after the last item handed out
-        (or, with :meth:`pages`, after the last page). Orders on ``created_at`` only."""
+        (or, with :meth:`pages`, after the last page). In the listing's own order only; once
+        a server's answers sent the listing to page numbers, it stays where the iteration
+        started (resuming reads again from there: nothing is skipped)."""
         state = self._replayed()
         return state.token() if state is not None else self._start
 
@@ -139,57 +138,48 @@ class Paginator(Generic[T]):
         if left == 0:
             return
         done, number = 0, 0
+        sort = self._sort
+        fetch, describe = self._fetch, self._describe
+
+        async def sorted_fetch(query: Query) -> Page[Any]:
+            return await fetch([*sort, *query])
+
+        budget = RequestBudget(sorted_fetch, self._per_page, lambda q: describe([*sort, *q]))
         live: ListState | None = None  # the keyset walk's frontier
-        source: AsyncGenerator[tuple[list[T], Any], None]
-        total: Callable[[], int | None]
-        if self._keyset is not None and self._fetch is not None:
-            keyset = self._keyset
+        lister: KeysetLister[Any] | None = None
+        verified: VerifiedReader[Any] | None = None
+        if self._keyed:
             state = (
-                ListState.from_token(self._start, descending=keyset.descending)
+                ListState.from_token(self._start, descending=self._descending)
                 if self._start is not None
-                else ListState(keyset.descending)
+                else ListState(self._descending)
             )
-            lister: KeysetLister[Any] = KeysetLister(
-                self._fetch,
+            lister = KeysetLister(
+                budget,
+                self._spec,
                 per_page=self._per_page,
                 prefetch=self._prefetch,
-                descending=keyset.descending,
-                lower_us=keyset.lower_us,
-                upper_us=keyset.upper_us,
+                descending=self._descending,
+                lower_us=self._bounds[0],
+                upper_us=self._bounds[1],
                 state=state,
-                describe=self._describe,
+                describe=lambda q: describe([*sort, *q]),
+                yielded=set() if self._spec.moving else None,
             )
-            source = lister.pages()
-            total = lambda: lister.total_count  # noqa: E731
             self._key, live = lister.key, state
+            source = self._walk_or_fallback(lister, budget)
         else:
-            reader = OffsetReader(
-                self._fetch_page,
-                per_page=self._per_page,
-                prefetch=self._prefetch,
-                page_url=self._page_url,
-            )
-            if self._verify and self._fetch is not None:
-                verified: VerifiedReader[Any] = VerifiedReader(
-                    reader, self._fetch, describe=self._describe
-                )
-                source = verified.pages()
-                total = lambda: verified.total_count  # noqa: E731
-            else:
-                source = _plain(reader)
-                total = lambda: first_total  # noqa: E731
-        first_total: int | None = None
+            verified = self._verified(budget, [], None)
+            source = verified.pages()
         async with contextlib.aclosing(source) as parts:
             while True:
                 if live is not None:
                     # Between two parts the walk's own frontier is exactly what was handed out.
                     self._before, self._current, self._handed = live.copy(), [], 0
                 try:
-                    items, meta = await anext(parts)
+                    items, page = await anext(parts)
                 except StopAsyncIteration:
                     return
-                if number == 0 and meta is not None:
-                    first_total = meta.total_count
                 if not items:
                     continue
                 if left is not None:
@@ -201,13 +191,60 @@ class Paginator(Generic[T]):
                 number += 1
                 done += len(items)
                 if self._on_progress is not None:
-                    self._on_progress(done, total())
-                yield Page(items, meta, number)
+                    self._on_progress(done, budget.total or None)
+                yield Page(items, page.meta, number, page.date)
                 if left == 0:
                     return
 
+    def _verified(
+        self, budget: RequestBudget, base: Query, skip: Callable[[Any], bool] | None
+    ) -> VerifiedReader[Any]:
+        return VerifiedReader(
+            budget,
+            base,
+            per_page=self._per_page,
+            prefetch=self._prefetch,
+            describe=lambda q: self._describe([*self._sort, *q]),
+            updated_filter=self._spec.updated_filter,
+            skip=skip,
+        )
 
-async def _plain(reader: OffsetReader[T]) -> AsyncGenerator[tuple[list[T], Any], None]:
-    async with contextlib.aclosing(reader.pages()) as pages:
-        async for page in pages:
-            yield page.items, page.meta
+    async def _walk_or_fallback(
+        self, lister: KeysetLister[Any], budget: RequestBudget
+    ) -> AsyncGenerator[tuple[list[Any], Page[Any]], None]:
+        """The keyset walk; if an answer breaks a claim it relies on, the rest by page
+        number, verified, skipping what the walk yielded and what lies outside the bounds."""
+        try:
+            async with contextlib.aclosing(lister.pages()) as walk:
+                async for part in walk:
+                    yield part
+            return
+        except Untrusted as untrusted:
+            logger.warning(
+                "%s: %s; listing by page number instead, checked at the end",
+                untrusted.url,
+                untrusted.why,
+            )
+        self._key = None  # a position means nothing to a reading by page number
+        state, key_of = lister.state.copy(), lister.key
+        field, (lower, upper) = self._spec.key, self._bounds
+        assert field is not None
+
+        def skip(item: Any) -> bool:
+            at = timestamp(item, field)
+            if at is None:
+                return False
+            if (lower is not None and at < lower) or (upper is not None and at > upper):
+                return True
+            key = key_of(item)
+            current = state.key
+            return current is not None and (
+                key < current or (key == current and (state.closed or item.id in state.ids))
+            )
+
+        verified = self._verified(budget, lister.bounds_query(), skip)
+        if lister.yielded is not None:
+            verified.yielded.update(lister.yielded)
+        async with contextlib.aclosing(verified.pages()) as pages:
+            async for part in pages:
+                yield part

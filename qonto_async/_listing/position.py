@@ -6,11 +6,47 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Mapping
 
-__all__ = ["ListState", "us_of", "us_to_iso"]
+__all__ = ["SECOND", "ListState", "decode_token", "encode_token", "us_of", "us_to_iso"]
 
+SECOND = 1_000_000
 _PREFIX = "qlp1."
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# The instants a token may hold: what a datetime can represent (a forged token cannot
+# overflow date arithmetic later).
+MIN_US = -62_135_596_800 * SECOND
+MAX_US = 253_402_300_799 * SECOND
+
+
+def encode_token(prefix: str, data: Mapping[str, object]) -> str:
+    """The one token codec: compact JSON, URL-safe base64 without padding, a version prefix."""
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return prefix + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(prefix: str, token: object, what: str) -> dict[str, object]:
+    """The fields of a token from :func:`encode_token`; ``ValueError`` naming ``what`` if it
+    is not one (wrong prefix, bad base64 or JSON, not an object)."""
+    if not isinstance(token, str) or not token.startswith(prefix):
+        raise ValueError(f"not {what}: {token!r}")
+    body = token[len(prefix) :]
+    try:
+        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (binascii.Error, ValueError, TypeError):
+        raise ValueError(f"not {what}: {token!r}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"not {what}: {token!r}")
+    return data
+
+
+def checked_us(value: object, what: str, token: object) -> int | None:
+    """An instant read from a token: None, or an int a datetime can hold."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_US <= value <= MAX_US:
+        raise ValueError(f"not {what}: {token!r}")
+    return value
 
 
 def us_of(moment: dt.datetime) -> int:
@@ -73,29 +109,26 @@ class ListState:
         return key <= current or (key == current + 1 and self.closed)
 
     def token(self) -> str:
-        data = {
-            "d": self.descending,
-            "k": self.key,
-            "c": self.closed,
-            "i": sorted(self.ids),
-        }
-        raw = json.dumps(data, separators=(",", ":")).encode()
-        return _PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        data = {"d": self.descending, "k": self.key, "c": self.closed, "i": sorted(self.ids)}
+        return encode_token(_PREFIX, data)
 
     @classmethod
     def from_token(cls, token: str, *, descending: bool) -> ListState:
-        if not isinstance(token, str) or not token.startswith(_PREFIX):
-            raise ValueError(f"not a listing position: {token!r}")
-        body = token[len(_PREFIX) :]
+        what = "a listing position"
+        data = decode_token(_PREFIX, token, what)
         try:
-            data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
             key, closed, ids, desc = data["k"], data["c"], data["i"], data["d"]
-        except (binascii.Error, ValueError, KeyError, TypeError):
-            raise ValueError(f"not a listing position: {token!r}") from None
+        except KeyError:
+            raise ValueError(f"not {what}: {token!r}") from None
         if desc != descending:
             raise ValueError("this position belongs to a listing in the other order")
-        if not (key is None or isinstance(key, int)) or not isinstance(ids, list):
-            raise ValueError(f"not a listing position: {token!r}")
+        if not isinstance(ids, list):
+            raise ValueError(f"not {what}: {token!r}")
+        if key is not None:  # an instant, negated when walking newest first
+            if isinstance(key, bool) or not isinstance(key, int):
+                raise ValueError(f"not {what}: {token!r}")
+            checked_us(-key if desc else key, what, token)
         state = cls(descending)
-        state.key, state.closed, state.ids = key, bool(closed), {str(i) for i in ids}
+        state.key = key
+        state.closed, state.ids = bool(closed), {str(i) for i in ids}
         return state

@@ -25,8 +25,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from .._http.ratelimit import LONG_WAIT, RateGate
+from .._http.ratelimit import RateGate
 from ..errors import QontoError
+from .connection import Connection, uncancelled
 
 __all__ = ["RateLimiterUnavailableError", "RedisRateLimiter"]
 
@@ -114,14 +115,8 @@ class RedisRateLimiter:
             raise ValueError("requests_per_second must be positive or None")
         if on_unavailable not in ("local", "fail"):
             raise ValueError('on_unavailable is "local" or "fail"')
-        if client is None:
-            import redis.asyncio as aioredis
-
-            client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-            self._owns_client = True
-        else:
-            self._owns_client = False
-        self._redis = client
+        self._connection = Connection(url, client, timeout=2)
+        client = self._connection.redis
         self._keys = [f"{key}:gcra", f"{key}:window", f"{key}:pause"]
         interval = 1.0 / requests_per_second if requests_per_second else 0.0
         burst = max(1.0, burst if burst is not None else (requests_per_second or 1.0))
@@ -140,7 +135,7 @@ class RedisRateLimiter:
         self._warned = False
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._pending: set[asyncio.Task[Any]] = set()
-        self.on_long_wait: Callable[[float, str], None] | None = None
+        self.on_wait: Callable[[float, str], None] | None = None
         self.shared_waits = 0
         """Times a request waited on the shared budget."""
 
@@ -166,8 +161,8 @@ class RedisRateLimiter:
                 await self._local.acquire()
                 return
             try:
-                granted, wait_us, reason = await self._acquire_script(
-                    keys=self._keys, args=[*self._args, uuid.uuid4().hex]
+                granted, wait_us, reason = await uncancelled(
+                    self._acquire_script(keys=self._keys, args=[*self._args, uuid.uuid4().hex])
                 )
             except Exception as exc:
                 self._unavailable(exc)
@@ -176,8 +171,8 @@ class RedisRateLimiter:
                 return
             wait = int(wait_us) / 1e6
             self.shared_waits += 1
-            if wait > LONG_WAIT and self.on_long_wait is not None:
-                self.on_long_wait(wait, _WHY.get(int(reason), "the shared budget"))
+            if self.on_wait is not None:
+                self.on_wait(wait, _WHY.get(int(reason), "the shared budget"))
             await self._sleep(wait + random.uniform(0, 0.002))
 
     def pause(self, seconds: float) -> None:
@@ -201,8 +196,7 @@ class RedisRateLimiter:
 
     async def aclose(self) -> None:
         await self.flush()
-        if self._owns_client:
-            await self._redis.aclose()
+        await self._connection.aclose()
 
     # -- Redis down ---------------------------------------------------------------------
 

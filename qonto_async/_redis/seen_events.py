@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from .connection import Connection
+
 __all__ = ["RedisSeenEvents", "SeenEvents"]
 
 
@@ -32,14 +34,8 @@ class RedisSeenEvents:
         ttl: int = 7 * 24 * 3600,
         client: Any = None,
     ) -> None:
-        if client is None:
-            import redis.asyncio as aioredis
-
-            client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-            self._owns_client = True
-        else:
-            self._owns_client = False
-        self._redis = client
+        self._connection = Connection(url, client, timeout=2)
+        self._redis = self._connection.redis
         self._key = key
         self._ttl = ttl
 
@@ -53,5 +49,4 @@ class RedisSeenEvents:
         await self._redis.delete(f"{self._key}:{event_id}")
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self._redis.aclose()
+        await self._connection.aclose()

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from .._http.token_store import StoredTokens
+from .connection import Connection
 
 __all__ = ["RedisTokenStore"]
 
@@ -34,14 +35,8 @@ class RedisTokenStore:
         wait: float = 60.0,
         client: Any = None,
     ) -> None:
-        if client is None:
-            import redis.asyncio as aioredis
-
-            client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-            self._owns_client = True
-        else:
-            self._owns_client = False
-        self._redis = client
+        self._connection = Connection(url, client, timeout=5)
+        self._redis = self._connection.redis
         self._key = key
         self._lock_timeout = lock_timeout
         self._wait = wait
@@ -67,5 +62,4 @@ class RedisTokenStore:
             yield
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self._redis.aclose()
+        await self._connection.aclose()

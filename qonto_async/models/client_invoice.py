@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal, get_args
 
 import msgspec
 
@@ -16,6 +17,7 @@ __all__ = [
     "ClientInvoice",
     "ClientInvoiceItem",
     "ClientInvoiceList",
+    "ClientInvoiceStatus",
     "Discount",
     "OrganizationSnapshot",
     "PaymentMethod",
@@ -26,7 +28,10 @@ __all__ = [
     "decode_client_invoice_list",
 ]
 
-CLIENT_INVOICE_STATUSES = ("draft", "unpaid", "paid", "canceled")
+ClientInvoiceStatus = Literal["draft", "unpaid", "paid", "canceled"]
+"""A client-invoice status Qonto documents: what ``client_invoices.list(status=...)`` takes."""
+
+CLIENT_INVOICE_STATUSES: tuple[ClientInvoiceStatus, ...] = get_args(ClientInvoiceStatus)
 """The statuses Qonto documents for client invoices, in lifecycle order."""
 
 CLIENT_INVOICE_SORT_FIELDS = ("created_at",)

@@ -3,6 +3,8 @@ other documents."""
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import msgspec
 
 from ._dates import Day, Timestamp
@@ -16,13 +18,18 @@ __all__ = [
     "CreditNoteList",
     "Quote",
     "QuoteList",
+    "QuoteStatus",
     "decode_credit_note",
     "decode_credit_note_list",
     "decode_quote",
     "decode_quote_list",
 ]
 
-QUOTE_STATUSES = ("pending_approval", "approved", "canceled")
+QuoteStatus = Literal["pending_approval", "approved", "canceled"]
+"""A quote status Qonto documents: what ``quotes.list(status=...)`` takes. Credit notes have
+no status (and their list no status filter)."""
+
+QUOTE_STATUSES: tuple[QuoteStatus, ...] = get_args(QuoteStatus)
 
 
 class Quote(QontoModel, frozen=True, kw_only=True):

@@ -141,8 +141,8 @@ class QuoteCreateFields(TypedDict, total=False):
 
 class RequestOptions(TypedDict, total=False):
     """What every write takes besides its fields: the ``idempotency_key`` naming it (made
-    once per call when not given), a ``timeout`` in seconds for this call, and
-    ``extra_headers``."""
+    once per call when None; an empty one is a ``ValueError`` before any request), a
+    ``timeout`` in seconds for this call, and ``extra_headers``."""
 
     idempotency_key: str | None
     timeout: float | None

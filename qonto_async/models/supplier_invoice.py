@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal, get_args
 
 import msgspec
 
@@ -21,12 +22,13 @@ __all__ = [
     "SupplierInvoice",
     "SupplierInvoiceList",
     "SupplierInvoiceMeta",
+    "SupplierInvoiceStatus",
     "decode_supplier_invoice",
     "decode_supplier_invoice_either",
     "decode_supplier_invoice_list",
 ]
 
-SUPPLIER_INVOICE_STATUSES = (
+SupplierInvoiceStatus = Literal[
     "to_review",
     "to_approve",
     "pending",
@@ -37,8 +39,13 @@ SUPPLIER_INVOICE_STATUSES = (
     "archived",
     "rejected",
     "discarded",
-)
-"""The supplier-invoice statuses seen in Qonto's documentation (the set is open)."""
+]
+"""A supplier-invoice status seen in Qonto's documentation: what
+``supplier_invoices.list(status=...)`` takes."""
+
+SUPPLIER_INVOICE_STATUSES: tuple[SupplierInvoiceStatus, ...] = get_args(SupplierInvoiceStatus)
+"""The supplier-invoice statuses seen in Qonto's documentation. A record may carry another
+(decoding takes any string); the list filter takes only these."""
 
 SUPPLIER_INVOICE_SORT_FIELDS = (
     "created_at",

@@ -3,36 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import email.utils
 import re
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
     Callable,
-    Collection,
     Coroutine,
     Iterable,
     Mapping,
+    Sized,
 )
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, overload
 from urllib.parse import quote
 
-from yarl import URL
-
-from .._http.answers import public_url
-from .._http.raw import RawResponse, RawResponses, capture
-from .._http.transport import QueryParams, Transport
-from .._listing.changes import DEFAULT_OVERLAP, ChangeFeed
-from .._listing.page import Page
-from .._listing.paginator import KeysetOrder, Paginator, ProgressCallback
-from ..errors import APIResponseValidationError, QontoError
+from .._http.raw import RawMethod, RawResponse, RawResponses, capture
+from .._http.transport import Transport
+from .._listing.paginator import ProgressCallback
+from .._listing.spec import ListingSpec
+from ..errors import QontoError
 from ..models import Meta
-from ._params import ListOptions, add_moments, instant_us, sort_key
+from ._params import ListOptions
 from ._streaming import stream_in_order
 
 __all__ = [
-    "ListableResource",
     "RawReader",
     "ReadableResource",
     "Resource",
@@ -41,6 +34,7 @@ __all__ = [
 ]
 
 M = TypeVar("M")
+T = TypeVar("T")
 _LIST_OPTIONS = ListOptions.__optional_keys__
 
 
@@ -75,6 +69,29 @@ class Resource:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
+    def _get_one(
+        self,
+        path: str,
+        id: str,
+        decode: Callable[[bytes], T],
+        *,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        quoted: str | None = None,
+    ) -> Coroutine[Any, Any, T]:
+        """The GET of one record by id, which every resource's reads by id go through:
+        ``GET <path>/<id>`` (the id quoted here unless ``quoted`` is), for this call's
+        ``timeout`` and ``extra_headers``. The transport's coroutine itself, so the caller
+        awaits one frame less."""
+        return self._transport.request(
+            "GET",
+            f"{path}/{quoted or quote_id(id)}",
+            decode,
+            resource_id=id,
+            headers=extra_headers,
+            timeout=timeout,
+        )
+
     @property
     def with_raw_response(self) -> RawResponses:
         """The same methods, each returning a :class:`~qonto_async.RawResponse`: the typed
@@ -90,6 +107,7 @@ class ReadableResource(Resource, Generic[M]):
     """
 
     _path: ClassVar[str]
+    _listing: ClassVar[ListingSpec]
 
     def __init__(
         self,
@@ -109,17 +127,9 @@ class ReadableResource(Resource, Generic[M]):
         extra_headers: Mapping[str, str] | None = None,
     ) -> M:
         """Fetch one record by id; :class:`~qonto_async.NotFoundError` if there is none."""
-        if timeout is None and extra_headers is None:
-            return await self._fetch(id, quote_id(id))
-        record: M = await self._transport.request(
-            "GET",
-            f"{self._path}/{quote_id(id)}",
-            self._decode_one,
-            resource_id=id,
-            headers=extra_headers,
-            timeout=timeout,
+        return await self._get_one(
+            self._path, id, self._decode_one, timeout=timeout, extra_headers=extra_headers
         )
-        return record
 
     @property
     def with_raw_response(self) -> RawReader[M]:
@@ -128,24 +138,36 @@ class ReadableResource(Resource, Generic[M]):
         ``(await qonto.client_invoices.with_raw_response.get(id)).trace_id``."""
         return RawReader(self)
 
-    def _fetch(self, id: str, quoted: str) -> Coroutine[Any, Any, M]:
-        # The transport's coroutine itself, so the caller awaits one frame less.
-        return self._transport.request(
-            "GET", f"{self._path}/{quoted}", self._decode_one, resource_id=id
-        )
-
     @overload
     def iter_many(
-        self, ids: Iterable[str], *, return_exceptions: Literal[False] = False
+        self,
+        ids: Iterable[str],
+        *,
+        return_exceptions: Literal[False] = False,
+        on_progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncGenerator[M, None]: ...
 
     @overload
     def iter_many(
-        self, ids: Iterable[str], *, return_exceptions: Literal[True]
+        self,
+        ids: Iterable[str],
+        *,
+        return_exceptions: Literal[True],
+        on_progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncGenerator[M | QontoError, None]: ...
 
     def iter_many(
-        self, ids: Iterable[str], *, return_exceptions: bool = False
+        self,
+        ids: Iterable[str],
+        *,
+        return_exceptions: bool = False,
+        on_progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncGenerator[M, None] | AsyncGenerator[M | QontoError, None]:
         """Fetch many records by id as a stream; results come out in input order.
 
@@ -155,14 +177,24 @@ class ReadableResource(Resource, Generic[M]):
         Without ``return_exceptions`` a failure is raised when its turn comes, after every
         record before it; with it, a failed id yields its exception. Breaking out of the loop
         cancels the requests in flight (use ``contextlib.aclosing`` to make that immediate).
+        ``on_progress(done, total)`` is called as each result is yielded; ``total`` is
+        ``len(ids)``, or None when ``ids`` has no length (a generator). ``timeout`` and
+        ``extra_headers`` apply to each request.
         """
         concurrency = self._transport.max_concurrency
+        path, decode, get_one = self._path, self._decode_one, self._get_one
+
+        def fetch(resource_id: str) -> Coroutine[Any, Any, M]:
+            return get_one(path, resource_id, decode, timeout=timeout, extra_headers=extra_headers)
+
         return stream_in_order(
-            self.get,
+            fetch,
             ids,
             concurrency=concurrency,
             window=2 * concurrency,
             return_exceptions=return_exceptions,
+            on_progress=on_progress,
+            total=len(ids) if isinstance(ids, Sized) else None,
         )
 
     @overload
@@ -172,6 +204,8 @@ class ReadableResource(Resource, Generic[M]):
         *,
         return_exceptions: Literal[False] = False,
         on_progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> list[M]: ...
 
     @overload
@@ -181,6 +215,8 @@ class ReadableResource(Resource, Generic[M]):
         *,
         return_exceptions: Literal[True],
         on_progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> list[M | QontoError]: ...
 
     async def get_many(
@@ -189,25 +225,34 @@ class ReadableResource(Resource, Generic[M]):
         *,
         return_exceptions: bool = False,
         on_progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> list[M] | list[M | QontoError]:
         """Fetch many records by id concurrently; results come back in input order.
 
         At most ``max_concurrency`` requests are in flight; a repeated id is fetched once.
         Without ``return_exceptions`` the first failure cancels the rest and is raised (its
         ``resource_id`` says which id failed); with it, a failed id holds its exception.
+        ``on_progress(done, total)`` is called as each id is done; ``timeout`` and
+        ``extra_headers`` apply to each request.
         """
         wanted = list(ids)
         quoted = {resource_id: quote_id(resource_id) for resource_id in wanted}
         results: dict[str, M | QontoError] = {}
         pending = iter(quoted.items())
         total = len(quoted)
-        request, path, decode = self._transport.request, self._path, self._decode_one
+        get_one, path, decode = self._get_one, self._path, self._decode_one
 
         async def worker() -> None:
             for resource_id, quoted_id in pending:
                 try:
-                    results[resource_id] = await request(
-                        "GET", f"{path}/{quoted_id}", decode, resource_id=resource_id
+                    results[resource_id] = await get_one(
+                        path,
+                        resource_id,
+                        decode,
+                        quoted=quoted_id,
+                        timeout=timeout,
+                        extra_headers=extra_headers,
                     )
                 except QontoError as exc:
                     if not return_exceptions:
@@ -219,147 +264,44 @@ class ReadableResource(Resource, Generic[M]):
         await run_workers(worker, min(self._transport.max_concurrency, total))
         return [results[resource_id] for resource_id in wanted]
 
-    def _paginate(
-        self, filters: QueryParams, options: ListOptions, *, sort_fields: Collection[str]
-    ) -> Paginator[M]:
-        """A paginator over ``_path`` with ``filters`` (the ``updated_at`` bounds among them,
-        where the resource wants them) and the other :class:`ListOptions`: keyed on
-        ``created_at`` (exactly once, resumable) unless ``sort_by`` names another field, then
-        by page number, verified."""
-        unknown = options.keys() - _LIST_OPTIONS
-        if unknown:
-            raise TypeError(
-                f"{type(self).__name__}.list() got an unexpected keyword argument "
-                f"{sorted(unknown)[0]!r}"
-            )
-        per_page = options.get("per_page", 100)
-        if not 1 <= per_page <= MAX_PER_PAGE:
-            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
-        sort_by = options.get("sort_by")
-        if sort_by is not None:
-            sort_by = sort_key(sort_by, sort_fields)
-        created_at_from = options.get("created_at_from")
-        created_at_to = options.get("created_at_to")
-        field, _, direction = (sort_by or "created_at:desc").partition(":")
-        keyset: KeysetOrder | None = None
-        if field == "created_at":
-            descending = direction == "desc"
-            base = [*filters, ("sort_by", f"created_at:{'desc' if descending else 'asc'}")]
-            keyset = KeysetOrder(
-                descending=descending,
-                lower_us=instant_us("created_at_from", created_at_from, end=False),
-                upper_us=instant_us("created_at_to", created_at_to, end=True),
-            )
-        else:
-            base = list(filters)
-            add_moments(base, created_at_from=created_at_from, created_at_to=created_at_to)
-            base.append(("sort_by", sort_by or ""))
-        path, decode_page, transport = self._path, self._decode_page, self._transport
-
-        async def fetch(query: QueryParams) -> Page[M]:
-            decoded, answer = await transport.request_with_answer(
-                "GET", path, decode_page, params=[*base, *query]
-            )
-            return Page(decoded.items, decoded.meta, 0, _server_date(answer.headers.get("Date")))
-
-        def describe(query: QueryParams) -> str:
-            url = URL(transport.base_url + path, encoded=True)
-            return public_url(url.extend_query([*base, *query]))
-
-        def page_url(number: int) -> str:
-            return describe([("per_page", str(per_page)), ("page", str(number))])
-
-        return Paginator(
-            per_page=per_page,
-            prefetch=options.get("prefetch", 4),
-            on_progress=options.get("on_progress"),
-            page_url=page_url,
-            fetch=fetch,
-            keyset=keyset,
-            limit=options.get("limit"),
-            start=options.get("start"),
-            describe=describe,
-            verify=keyset is None,
-        )
-
-
-class ListableResource(ReadableResource[M]):
-    """A collection with a list endpoint keyed on ``created_at`` and ``updated_at``: it gets
-    :meth:`changes`. A subclass defines ``list`` taking ``updated_at_from``/``updated_at_to``
-    and ``start``; ``_change_filters`` are what ``changes()`` adds to it."""
-
-    _change_filters: ClassVar[dict[str, Any]] = {}
-    list: Callable[..., Paginator[M]]
-
-    def changes(
-        self,
-        since: str | dt.datetime | None = None,
-        *,
-        overlap: dt.timedelta = DEFAULT_OVERLAP,
-        per_page: int = 100,
-        prefetch: int = 4,
-    ) -> ChangeFeed[M]:
-        """Every record created or updated after ``since`` (a ``.cursor`` from an earlier
-        feed, an aware datetime, or None for all), each once per run; ``feed.cursor``
-        continues from where the feed stands. ``overlap`` is how far before the previous
-        run's end the next one looks again. See the README's "Keeping a ledger in sync"."""
-        lister: Callable[..., Paginator[M]] = self.list
-        extra = self._change_filters
-
-        def list_window(lower: str | None, upper: str, start: str | None) -> Paginator[M]:
-            return lister(
-                updated_at_from=lower,
-                updated_at_to=upper,
-                per_page=per_page,
-                prefetch=prefetch,
-                start=start,
-                **extra,
-            )
-
-        path, decode_page, transport = self._path, self._decode_page, self._transport
-
-        async def server_now() -> dt.datetime:
-            _, answer = await transport.request_with_answer(
-                "GET", path, decode_page, params=[("per_page", "1"), ("page", "1")]
-            )
-            now = _server_date(answer.headers.get("Date"))
-            if now is None:
-                raise APIResponseValidationError(
-                    status=200,
-                    body_excerpt="",
-                    where="no usable Date header: changes() goes by the server's clock",
-                    method="GET",
-                    url=transport.base_url + path,
-                )
-            return now
-
-        return ChangeFeed(since, server_now=server_now, list_window=list_window, overlap=overlap)
-
 
 class RawReader(RawResponses, Generic[M]):
-    """``resource.with_raw_response`` of a readable resource: ``get`` typed."""
+    """``resource.with_raw_response`` of a readable resource: ``get`` and ``get_many`` typed;
+    a resource's subclass declares its other methods (see :class:`RawResponses`)."""
+
+    get = RawMethod(ReadableResource[M].get)
 
     def __init__(self, resource: ReadableResource[M]) -> None:
         super().__init__(resource)
         self._reader = resource
 
-    def get(
+    @overload
+    def get_many(
         self,
-        id: str,
+        ids: Iterable[str],
         *,
+        return_exceptions: Literal[False] = False,
+        on_progress: ProgressCallback | None = None,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> Awaitable[RawResponse[M]]:
-        return capture(self._reader.get(id, timeout=timeout, extra_headers=extra_headers))
+    ) -> Coroutine[Any, Any, RawResponse[list[M]]]: ...
 
+    @overload
+    def get_many(
+        self,
+        ids: Iterable[str],
+        *,
+        return_exceptions: Literal[True],
+        on_progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Coroutine[Any, Any, RawResponse[list[M | QontoError]]]: ...
 
-def _server_date(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
+    def get_many(
+        self, ids: Iterable[str], **options: Any
+    ) -> Coroutine[Any, Any, RawResponse[list[M]] | RawResponse[list[M | QontoError]]]:
+        # Written out for its two overloads; a RawMethod reads only the first.
+        return capture(self._reader.get_many(ids, **options))
 
 
 async def run_workers(worker: Callable[[], Awaitable[Any]], count: int) -> None:

@@ -14,12 +14,13 @@ import hashlib
 import mimetypes
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import aiohttp
 import msgspec
 
+from .._http.idempotency import new_key
 from .._http.transport import Transport
 from ..errors import APIResponseValidationError, FileRejectedError, QontoError
 from ..models.common import model_decoder
@@ -39,7 +40,8 @@ _INDEX = re.compile(r"/(\d+)(?:/|$)")
 
 @dataclass(frozen=True)
 class BulkFile:
-    """A file to upload, with the key that names it (derived from its content unless given)."""
+    """A file to upload, with the key that names it: derived from its content when
+    ``idempotency_key`` is None; an empty one is a ``ValueError`` before any request."""
 
     content: bytes
     file_name: str
@@ -47,8 +49,9 @@ class BulkFile:
     idempotency_key: str | None = None
 
     def key(self) -> str:
-        if self.idempotency_key:
-            return self.idempotency_key
+        return new_key(self.idempotency_key, self._content_key)
+
+    def _content_key(self) -> str:
         digest = hashlib.sha256(self.content).hexdigest()
         return str(uuid.uuid5(_KEY_NAMESPACE, digest))
 
@@ -113,11 +116,14 @@ async def upload_in_chunks(
     concurrency: int,
     fields: dict[str, str],
     timeout: float | None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> list[Result]:
     files = [as_bulk_file(item) for item in items]
     results: list[Result | None] = [None] * len(files)
     ready: list[int] = []
     for index, file in enumerate(files):
+        if file.idempotency_key is not None:
+            file.key()  # a key the rule refuses fails here, before any request
         content_type = file.content_type or mimetypes.guess_type(file.file_name)[0]
         if content_type not in ACCEPTED_TYPES:
             raise ValueError(
@@ -132,7 +138,7 @@ async def upload_in_chunks(
 
     async def worker() -> None:
         for chunk in pending:
-            await _send(transport, files, chunk, results, fields, timeout)
+            await _send(transport, files, chunk, results, fields, timeout, extra_headers)
 
     workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(chunks)))]
     try:
@@ -151,6 +157,7 @@ async def _send(
     results: list[Result | None],
     fields: dict[str, str],
     timeout: float | None,
+    extra_headers: Mapping[str, str] | None,
 ) -> None:
     def form() -> aiohttp.FormData:
         data = aiohttp.FormData()
@@ -177,6 +184,7 @@ async def _send(
             form=form,
             # The request's own key: a retried chunk is the same request.
             idempotency_key=str(uuid.uuid5(_KEY_NAMESPACE, "|".join(keys))),
+            headers=extra_headers,
             timeout=timeout,
         )
     except QontoError as exc:

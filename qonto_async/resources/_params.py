@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import TypedDict
 
 from .._listing.paginator import ProgressCallback
@@ -15,7 +15,6 @@ __all__ = [
     "Query",
     "add",
     "add_moments",
-    "add_updated",
     "flag",
     "instant_us",
     "moment",
@@ -74,10 +73,15 @@ def flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def statuses(name: str, value: str | Iterable[str]) -> list[str]:
+def statuses(name: str, value: str | Iterable[str], allowed: Sequence[str]) -> list[str]:
+    """One status or several, each among ``allowed`` (what Qonto documents): Qonto answers
+    an unknown one (``"payed"``) with an empty list, not an error, so it is refused here."""
     items = [value] if isinstance(value, str) else list(value)
     if not items or not all(isinstance(item, str) and item for item in items):
         raise ValueError(f"{name} must be a non-empty status or list of statuses, not {value!r}")
+    for item in items:
+        if item not in allowed:
+            raise ValueError(f"{name}={item!r} is not one of {', '.join(allowed)}")
     return items
 
 
@@ -100,15 +104,6 @@ def add_moments(query: Query, **moments: Moment | None) -> None:
     for name, value in moments.items():
         if value is not None:
             query.append((f"filter[{name}]", moment(name, value)))
-
-
-def add_updated(query: Query, options: ListOptions) -> None:
-    """Add the ``updated_at`` bounds of a ``list()`` call's options."""
-    add_moments(
-        query,
-        updated_at_from=options.get("updated_at_from"),
-        updated_at_to=options.get("updated_at_to"),
-    )
 
 
 def instant_us(name: str, value: Moment | None, *, end: bool) -> int | None:

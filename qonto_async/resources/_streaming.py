@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from .._http.slots import Slots
+from .._listing.paginator import ProgressCallback
 from ..errors import QontoError
 
 __all__ = ["stream_in_order"]
@@ -21,6 +22,8 @@ async def stream_in_order(
     concurrency: int,
     window: int,
     return_exceptions: bool,
+    on_progress: ProgressCallback | None = None,
+    total: int | None = None,
 ) -> AsyncGenerator[R | QontoError, None]:
     """Yield ``fetch(id)`` for every id, in input order.
 
@@ -32,7 +35,7 @@ async def stream_in_order(
     A failed id is yielded as its exception with ``return_exceptions``; otherwise it is
     raised when its turn comes, after everything before it was yielded, and the requests in
     flight are cancelled. Leaving the loop early (``break``, an exception, a cancel) cancels
-    them too.
+    them too. ``on_progress(done, total)`` is called before each result is yielded.
     """
     loop = asyncio.get_running_loop()
     source = enumerate(ids)
@@ -86,6 +89,8 @@ async def stream_in_order(
             ahead.give()
             if isinstance(value, QontoError) and not return_exceptions:
                 raise value
+            if on_progress is not None:
+                on_progress(index, total)
             yield value
     finally:
         for task in workers:

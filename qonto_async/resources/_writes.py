@@ -1,7 +1,9 @@
 """Writes that happen exactly once, whatever the network does.
 
 Every write carries an ``X-Qonto-Idempotency-Key`` (the caller's, or a UUID4 made once per
-call) on every attempt, which is what lets the transport retry it. Qonto documents the key
+call) on every attempt, which is what lets the transport retry it; one rule,
+:func:`~qonto_async._http.idempotency.new_key`, for every write: ``None`` means a key
+is made, an empty string is a ``ValueError`` before any request. Qonto documents the key
 for some endpoints only, so two more rules cover a server that ignores it; both apply only
 when an earlier attempt of the same call got no usable answer (so it may have happened):
 
@@ -15,11 +17,11 @@ the state the record is in (read back with one GET), when that state is why.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from .._http.idempotency import new_key
 from .._http.transport import Transport
 from ..errors import (
     APIStatusError,
@@ -73,14 +75,6 @@ class WriteOptions:
     @classmethod
     def of(cls, given: RequestOptions) -> WriteOptions:
         return cls(**given)
-
-
-def new_key(given: str | None) -> str:
-    if given is None:
-        return str(uuid.uuid4())
-    if not isinstance(given, str) or not given.strip():
-        raise ValueError("idempotency_key must be a non-empty string")
-    return given
 
 
 def empty(body: bytes) -> None:
@@ -138,9 +132,12 @@ async def transition(
     json: Any = None,
     method: str = "POST",
 ) -> Any:
-    """Run ``step`` (``POST path`` with ``json``); see the module's rules."""
+    """Run ``step`` (``POST path`` with ``json``, or ``method``: a DELETE follows
+    :func:`delete_once`); see the module's rules."""
     refused: APIStatusError | None = None
     try:
+        if method == "DELETE":
+            return await delete_once(transport, path, options, resource_id=resource_id)
         return await write(
             transport, method, path, decode, options, json=json, resource_id=resource_id
         )
@@ -184,7 +181,13 @@ class Stepping(Protocol[M_co]):
     @property
     def _transport(self) -> Transport: ...
 
-    def _fetch(self, id: str, quoted: str) -> Coroutine[Any, Any, M_co]: ...
+    def get(
+        self,
+        id: str,
+        *,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Coroutine[Any, Any, M_co]: ...
 
 
 async def step(
@@ -198,9 +201,9 @@ async def step(
     method: str = "POST",
 ) -> Any:
     """Run ``action`` on record ``id``: ``POST <path>/<id>/<action>`` (or ``method`` on the
-    record itself, for update), with the rules of :func:`transition`."""
-    quoted = quote_id(id)
-    path = f"{resource._path}/{quoted}"
+    record itself, for update and delete), with the rules of :func:`transition`. The read-back
+    of a refused action has the call's ``timeout`` and ``extra_headers``."""
+    path = f"{resource._path}/{quote_id(id)}"
     if method == "POST":
         path = f"{path}/{action.action}"
     return await transition(
@@ -210,7 +213,9 @@ async def step(
         options,
         resource_id=id,
         decode=decode,
-        read_back=lambda: resource._fetch(id, quoted),
+        read_back=lambda: resource.get(
+            id, timeout=options.timeout, extra_headers=options.extra_headers
+        ),
         json=json,
         method=method,
     )

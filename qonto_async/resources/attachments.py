@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .._http.raw import RawMethod, RawResponses
 from ..errors import APIResponseValidationError, PermissionDeniedError
 from ..models.attachment import Attachment, decode_attachment
 from ._base import Resource, quote_id
 
-__all__ = ["AttachmentsResource"]
+__all__ = ["AttachmentsResource", "RawAttachments"]
 
 PATH = "/v2/attachments"
 
@@ -22,28 +23,37 @@ class AttachmentsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
     ) -> Attachment:
         """The attachment's metadata; its ``url`` is a signed link valid 30 minutes."""
-        return await self._transport.request(
-            "GET",
-            f"{PATH}/{quote_id(id)}",
-            decode_attachment,
-            resource_id=id,
-            headers=extra_headers,
-            timeout=timeout,
+        return await self._get_one(
+            PATH, id, decode_attachment, timeout=timeout, extra_headers=extra_headers
         )
 
-    async def download(self, id: str) -> bytes:
+    async def download(
+        self,
+        id: str,
+        *,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> bytes:
         """The attachment's content, fetched from a fresh signed link without credentials.
 
         A link refused with 403 (it expired: links last 30 minutes, and a long rate-limit
-        wait can outlast one) is signed afresh once before the error is raised.
+        wait can outlast one) is signed afresh once before the error is raised. ``timeout``
+        applies to each request, the file's included; ``extra_headers`` go to Qonto only,
+        never to the link's host.
         """
-        attachment = await self.get(id)
+        attachment = await self.get(id, timeout=timeout, extra_headers=extra_headers)
         try:
-            return await self._fetch_file(id, attachment)
+            return await self._fetch_file(id, attachment, timeout)
         except PermissionDeniedError:
-            return await self._fetch_file(id, await self.get(id))
+            fresh = await self.get(id, timeout=timeout, extra_headers=extra_headers)
+            return await self._fetch_file(id, fresh, timeout)
 
-    async def _fetch_file(self, id: str, attachment: Attachment) -> bytes:
+    @property
+    def with_raw_response(self) -> RawAttachments:
+        """``get`` and ``download``, each returning a :class:`~qonto_async.RawResponse`."""
+        return RawAttachments(self)
+
+    async def _fetch_file(self, id: str, attachment: Attachment, timeout: float | None) -> bytes:
         if not attachment.url:
             raise APIResponseValidationError(
                 status=200,
@@ -53,4 +63,14 @@ class AttachmentsResource(Resource):
                 url=f"{PATH}/{quote_id(id)}",
                 resource_id=id,
             )
-        return await self._transport.download(attachment.url, resource_id=id)
+        transport = self._transport
+        if timeout is not None:
+            transport = transport.derive(timeout=timeout, max_retries=None)
+        return await transport.download(attachment.url, resource_id=id)
+
+
+class RawAttachments(RawResponses):
+    """``qonto.attachments.with_raw_response`` (a download's answer is the metadata's)."""
+
+    get = RawMethod(AttachmentsResource.get)
+    download = RawMethod(AttachmentsResource.download)

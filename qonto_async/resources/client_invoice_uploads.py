@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import mimetypes
 import os
-import uuid
 from collections.abc import Mapping
 from typing import BinaryIO
 
 import aiohttp
 
+from .._http.idempotency import new_key
+from .._http.raw import RawMethod, RawResponses
 from ..models.client_invoice_upload import ClientInvoiceUpload, decode_client_invoice_upload
-from ._base import Resource, quote_id
+from ._base import Resource
 
-__all__ = ["ClientInvoiceUploadsResource", "FileInput", "read_file"]
+__all__ = ["ClientInvoiceUploadsResource", "FileInput", "RawClientInvoiceUploads", "read_file"]
 
 PATH = "/v2/client_invoices/uploads"
 ACCEPTED_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
@@ -29,14 +30,15 @@ class ClientInvoiceUploadsResource(Resource):
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> ClientInvoiceUpload:
-        return await self._transport.request(
-            "GET",
-            f"{PATH}/{quote_id(id)}",
-            decode_client_invoice_upload,
-            resource_id=id,
-            headers=extra_headers,
-            timeout=timeout,
+        """The upload's metadata (its ``url`` is a link to the file)."""
+        return await self._get_one(
+            PATH, id, decode_client_invoice_upload, timeout=timeout, extra_headers=extra_headers
         )
+
+    @property
+    def with_raw_response(self) -> RawClientInvoiceUploads:
+        """``get`` and ``create``, each returning a :class:`~qonto_async.RawResponse`."""
+        return RawClientInvoiceUploads(self)
 
     async def create(
         self,
@@ -52,8 +54,10 @@ class ClientInvoiceUploadsResource(Resource):
 
         ``file`` is bytes, a path or a binary file object (read once, before sending).
         Every attempt carries the same ``X-Qonto-Idempotency-Key`` (a new UUID4 unless you
-        give one), so a retry after a lost answer cannot create a second upload.
+        give one; an empty one is a ``ValueError``), so a retry after a lost answer cannot
+        create a second upload.
         """
+        key = new_key(idempotency_key)
         content, filename = read_file(file, filename)
         content_type = content_type or mimetypes.guess_type(filename)[0]
         if content_type not in ACCEPTED_TYPES:
@@ -74,10 +78,17 @@ class ClientInvoiceUploadsResource(Resource):
             PATH,
             decode_client_invoice_upload,
             form=form,
-            idempotency_key=idempotency_key or str(uuid.uuid4()),
+            idempotency_key=key,
             headers=extra_headers,
             timeout=timeout,
         )
+
+
+class RawClientInvoiceUploads(RawResponses):
+    """``qonto.client_invoice_uploads.with_raw_response``."""
+
+    get = RawMethod(ClientInvoiceUploadsResource.get)
+    create = RawMethod(ClientInvoiceUploadsResource.create)
 
 
 def read_file(file: FileInput, filename: str | None) -> tuple[bytes, str]:

@@ -5,26 +5,25 @@ from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Unpack
 
 from .._body import body_of, date_text
+from .._http.raw import RawMethod
 from .._http.transport import Transport
 from .._listing.paginator import Paginator
-from ..errors import (
-    APIStatusError,
-    BadRequestError,
-    ConflictError,
-    UnprocessableEntityError,
-)
+from .._listing.spec import ListingSpec
 from ..models.client_invoice import (
     CLIENT_INVOICE_SORT_FIELDS,
+    CLIENT_INVOICE_STATUSES,
     ClientInvoice,
+    ClientInvoiceStatus,
     decode_client_invoice,
     decode_client_invoice_list,
 )
 from ..models.requests import ClientInvoiceCreateFields, ClientInvoiceFields, RequestOptions
-from ._base import ListableResource, quote_id
-from ._params import ListOptions, Query, add, add_updated, flag, statuses
-from ._writes import Transition, WriteOptions, delete_once, empty, settle, step, write
+from ._base import RawReader
+from ._listable import ListableResource
+from ._params import ListOptions, Query, add, flag, statuses
+from ._writes import Transition, WriteOptions, empty, step, write
 
-__all__ = ["ClientInvoicesResource"]
+__all__ = ["ClientInvoicesResource", "RawClientInvoices"]
 
 # Qonto's client-invoice lifecycle: draft -> unpaid -> paid / canceled.
 UPDATE = Transition("update", frozenset({"draft"}))
@@ -40,6 +39,7 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
     """``/v2/client_invoices`` (scope ``client_invoices.read``)."""
 
     _path = "/v2/client_invoices"
+    _listing = ListingSpec(key="created_at", sorts=CLIENT_INVOICE_SORT_FIELDS)
     # Imported invoices may be left out otherwise (see the README's ledger section).
     _change_filters: ClassVar[dict[str, Any]] = {"exclude_imported": False}
 
@@ -49,7 +49,7 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
     def list(
         self,
         *,
-        status: str | Iterable[str] | None = None,
+        status: ClientInvoiceStatus | Iterable[ClientInvoiceStatus] | None = None,
         exclude_imported: bool | None = None,
         **options: Unpack[ListOptions],
     ) -> Paginator[ClientInvoice]:
@@ -57,17 +57,18 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
         ``created_at:asc``.
 
         ``status`` is one status or several (``draft``, ``unpaid``, ``paid``, ``canceled``),
-        sent comma-separated as this endpoint expects. ``exclude_imported=False`` includes
-        invoices imported into Qonto, which Qonto may otherwise leave out. See
+        sent comma-separated as this endpoint expects; any other value is a ``ValueError``
+        before any request (Qonto would answer an empty list). ``exclude_imported=False``
+        includes invoices imported into Qonto, which Qonto may otherwise leave out. See
         :class:`~qonto_async.Paginator` for ``limit``, ``start`` and the guarantees.
         """
         query: Query = []
         if status is not None:
-            add(query, "filter[status]", ",".join(statuses("status", status)))
-        add_updated(query, options)
+            chosen = statuses("status", status, CLIENT_INVOICE_STATUSES)
+            add(query, "filter[status]", ",".join(chosen))
         if exclude_imported is not None:
             add(query, "exclude_imported", flag(exclude_imported))
-        return self._paginate(query, options, sort_fields=CLIENT_INVOICE_SORT_FIELDS)
+        return self._paginate(query, options)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -110,16 +111,9 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
         return invoice
 
     async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
-        """Delete a draft (only drafts can be deleted: finalized invoices are canceled)."""
-        quoted = quote_id(id)
-        refused: APIStatusError | None = None
-        path = f"{self._path}/{quoted}"
-        try:
-            await delete_once(self._transport, path, WriteOptions.of(options), resource_id=id)
-        except (BadRequestError, ConflictError, UnprocessableEntityError) as exc:
-            refused = exc
-        if refused is not None:
-            await settle(refused, DELETE, lambda: self._fetch(id, quoted))
+        """Delete a draft (only drafts can be deleted: finalized invoices are canceled). A
+        retry that finds it gone already counts as done."""
+        await self._step(id, DELETE, None, WriteOptions.of(options), "DELETE", decode=empty)
 
     async def finalize(self, id: str, **options: Unpack[RequestOptions]) -> ClientInvoice:
         """Turn a draft into an issued invoice (``unpaid``), numbered. Its PDF is generated
@@ -182,6 +176,12 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
         )
         return invoice
 
+    @property
+    def with_raw_response(self) -> RawClientInvoices:
+        """The same methods, each returning a :class:`~qonto_async.RawResponse` around what
+        it returns (see ``ReadableResource.with_raw_response``)."""
+        return RawClientInvoices(self)
+
     def _step(
         self,
         id: str,
@@ -193,3 +193,16 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
         decode: Any = decode_client_invoice,
     ) -> Coroutine[Any, Any, Any]:
         return step(self, id, action, options, json=body, decode=decode, method=method)
+
+
+class RawClientInvoices(RawReader[ClientInvoice]):
+    """``qonto.client_invoices.with_raw_response``."""
+
+    create = RawMethod(ClientInvoicesResource.create)
+    update = RawMethod(ClientInvoicesResource.update)
+    delete = RawMethod(ClientInvoicesResource.delete)
+    finalize = RawMethod(ClientInvoicesResource.finalize)
+    send = RawMethod(ClientInvoicesResource.send)
+    mark_as_paid = RawMethod(ClientInvoicesResource.mark_as_paid)
+    unmark_as_paid = RawMethod(ClientInvoicesResource.unmark_as_paid)
+    mark_as_canceled = RawMethod(ClientInvoicesResource.mark_as_canceled)

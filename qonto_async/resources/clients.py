@@ -4,21 +4,30 @@ from collections.abc import Mapping
 from typing import Unpack
 
 from .._body import body_of
+from .._http.raw import RawMethod
 from .._http.transport import Transport
 from .._listing.paginator import Paginator
+from .._listing.spec import ListingSpec
 from ..models.client import CLIENT_SORT_FIELDS, Client, decode_client, decode_client_list
 from ..models.requests import ClientCreateFields, ClientFields, RequestOptions
-from ._base import ListableResource, quote_id
-from ._params import ListOptions, Query, add, add_updated
+from ._base import RawReader, quote_id
+from ._listable import ListableResource
+from ._params import ListOptions, Query, add
 from ._writes import WriteOptions, delete_once, write
 
-__all__ = ["ClientsResource"]
+__all__ = ["ClientsResource", "RawClients"]
 
 
 class ClientsResource(ListableResource[Client]):
     """``/v2/clients`` (scope ``client.read``)."""
 
     _path = "/v2/clients"
+    # Qonto documents filter[updated_at_from|to] and sort_by updated_at for clients, and no
+    # created_at filter: the walk goes oldest change first on updated_at, a key that only
+    # moves forward (see _listing/spec.py for why that is exact).
+    _listing = ListingSpec(
+        key="updated_at", sorts=CLIENT_SORT_FIELDS, descending=False, moving=True
+    )
 
     def __init__(self, transport: Transport) -> None:
         super().__init__(transport, decode_client, decode_client_list)
@@ -46,8 +55,7 @@ class ClientsResource(ListableResource[Client]):
         add(query, "filter[vat_number]", vat_number)
         add(query, "filter[email]", email)
         add(query, "filter[name]", name)
-        add_updated(query, options)
-        return self._paginate(query, options, sort_fields=CLIENT_SORT_FIELDS)
+        return self._paginate(query, options)
 
     async def create(
         self,
@@ -93,3 +101,17 @@ class ClientsResource(ListableResource[Client]):
         keep their copy of it). A retry that finds it gone already counts as done."""
         path = f"{self._path}/{quote_id(id)}"
         await delete_once(self._transport, path, WriteOptions.of(options), resource_id=id)
+
+    @property
+    def with_raw_response(self) -> RawClients:
+        """The same methods, each returning a :class:`~qonto_async.RawResponse` around what
+        it returns (see ``ReadableResource.with_raw_response``)."""
+        return RawClients(self)
+
+
+class RawClients(RawReader[Client]):
+    """``qonto.clients.with_raw_response``."""
+
+    create = RawMethod(ClientsResource.create)
+    update = RawMethod(ClientsResource.update)
+    delete = RawMethod(ClientsResource.delete)

@@ -8,23 +8,28 @@ from typing import Any, Unpack
 import msgspec
 
 from .._body import date_text
+from .._http.raw import RawMethod
 from .._http.transport import Transport
 from .._listing.paginator import Paginator
+from .._listing.spec import ListingSpec
 from ..errors import QontoError
 from ..models.requests import RequestOptions
 from ..models.supplier_invoice import (
     SUPPLIER_INVOICE_SORT_FIELDS,
+    SUPPLIER_INVOICE_STATUSES,
     SupplierInvoice,
+    SupplierInvoiceStatus,
     decode_supplier_invoice,
     decode_supplier_invoice_either,
     decode_supplier_invoice_list,
 )
-from ._base import ListableResource
+from ._base import RawReader
 from ._bulk_upload import UploadInput, upload_in_chunks
-from ._params import ListOptions, Query, add, add_updated, flag, statuses
+from ._listable import ListableResource
+from ._params import ListOptions, Query, add, flag, statuses
 from ._writes import Transition, WriteOptions, step
 
-__all__ = ["SupplierInvoicesResource"]
+__all__ = ["RawSupplierInvoices", "SupplierInvoicesResource"]
 
 DUE_DATE_FILTERS = frozenset({"past_and_today", "future", "missing_date"})
 BULK_SOURCES = frozenset(
@@ -50,6 +55,7 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
     """``/v2/supplier_invoices`` (scope ``supplier_invoice.read``)."""
 
     _path = "/v2/supplier_invoices"
+    _listing = ListingSpec(key="created_at", sorts=SUPPLIER_INVOICE_SORT_FIELDS)
 
     def __init__(self, transport: Transport) -> None:
         super().__init__(transport, decode_supplier_invoice, decode_supplier_invoice_list)
@@ -57,7 +63,7 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
     def list(
         self,
         *,
-        status: str | Iterable[str] | None = None,
+        status: SupplierInvoiceStatus | Iterable[SupplierInvoiceStatus] | None = None,
         due_date: str | None = None,
         attachment_id: str | None = None,
         missing_data: bool | None = None,
@@ -69,20 +75,21 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
     ) -> Paginator[SupplierInvoice]:
         """Every supplier invoice matching the filters.
 
-        ``status`` is one status or several (sent as repeated ``filter[status][]`` keys, as
-        this endpoint expects); ``due_date`` is ``past_and_today``, ``future`` or
+        ``status`` is one status or several, among ``SUPPLIER_INVOICE_STATUSES`` (sent as
+        repeated ``filter[status][]`` keys, as this endpoint expects; any other value is a
+        ``ValueError`` before any request); ``due_date`` is ``past_and_today``, ``future`` or
         ``missing_date``; ``query`` searches the ``query_fields``. Newest first by default;
         see :class:`~qonto_async.Paginator` for ``limit``, ``start`` and what each order
         guarantees while the data changes.
         """
         params: Query = []
         if status is not None:
-            params.extend(("filter[status][]", s) for s in statuses("status", status))
+            chosen = statuses("status", status, SUPPLIER_INVOICE_STATUSES)
+            params.extend(("filter[status][]", s) for s in chosen)
         if due_date is not None:
             if due_date not in DUE_DATE_FILTERS:
                 raise ValueError(f"due_date must be one of {sorted(DUE_DATE_FILTERS)}")
             add(params, "filter[due_date]", due_date)
-        add_updated(params, options)
         add(params, "filter[attachment_id]", attachment_id)
         for key, toggle in (
             ("missing_data", missing_data),
@@ -95,7 +102,7 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
         if query_fields is not None:
             fields = [query_fields] if isinstance(query_fields, str) else list(query_fields)
             add(params, "query_fields", ",".join(fields))
-        return self._paginate(params, options, sort_fields=SUPPLIER_INVOICE_SORT_FIELDS)
+        return self._paginate(params, options)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -108,6 +115,7 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
         skip_attachment_matcher: bool | None = None,
         max_concurrency: int = 4,
         timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> builtins.list[SupplierInvoice | QontoError]:
         """Upload supplier invoices (PDF, JPEG, PNG): one result per file, in input order,
         the created :class:`~qonto_async.SupplierInvoice` (status ``to_review``) or why it
@@ -131,7 +139,12 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
         if skip_attachment_matcher is not None:
             fields["skip_attachment_matcher"] = flag(skip_attachment_matcher)
         return await upload_in_chunks(
-            self._transport, files, concurrency=max_concurrency, fields=fields, timeout=timeout
+            self._transport,
+            files,
+            concurrency=max_concurrency,
+            fields=fields,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
 
     async def mark_as_paid(
@@ -158,6 +171,12 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
         """Take a paid invoice back to ``to_review`` (its payment date is cleared)."""
         return await self._step(id, UNMARK_AS_PAID, {}, WriteOptions.of(options))
 
+    @property
+    def with_raw_response(self) -> RawSupplierInvoices:
+        """The same methods, each returning a :class:`~qonto_async.RawResponse` around what
+        it returns (see ``ReadableResource.with_raw_response``)."""
+        return RawSupplierInvoices(self)
+
     async def _step(
         self, id: str, action: Transition, body: Any, options: WriteOptions
     ) -> SupplierInvoice:
@@ -165,3 +184,12 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
             self, id, action, options, json=body, decode=decode_supplier_invoice_either
         )
         return invoice
+
+
+class RawSupplierInvoices(RawReader[SupplierInvoice]):
+    """``qonto.supplier_invoices.with_raw_response`` (``create_many``: the last request's
+    answer)."""
+
+    create_many = RawMethod(SupplierInvoicesResource.create_many)
+    mark_as_paid = RawMethod(SupplierInvoicesResource.mark_as_paid)
+    unmark_as_paid = RawMethod(SupplierInvoicesResource.unmark_as_paid)

@@ -2,11 +2,17 @@ from __future__ import annotations
 
 import builtins
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Unpack
 
 import msgspec
+from yarl import URL
 
+from .._http.answers import public_url
+from .._http.raw import RawMethod, RawResponses
+from .._listing.page import Page
+from .._listing.paginator import Paginator
+from .._listing.spec import ListingSpec
 from ..models.requests import RequestOptions
 from ..models.webhook_subscription import (
     WebhookSubscription,
@@ -14,12 +20,14 @@ from ..models.webhook_subscription import (
     decode_webhook_subscription_list,
 )
 from ._base import Resource, quote_id
+from ._listable import server_date
 from ._writes import WriteOptions, delete_once, write
 
-__all__ = ["WebhookSubscriptionsResource"]
+__all__ = ["RawWebhookSubscriptions", "WebhookSubscriptionsResource"]
 
 PATH = "/v2/webhook_subscriptions"
-MAX_PAGES = 1000
+# Qonto documents page and per_page only: no sort, no filter, no updated_at check.
+LISTING = ListingSpec(key=None, sorts=(), updated_filter=False)
 
 
 def new_secret() -> str:
@@ -72,29 +80,65 @@ class WebhookSubscriptionsResource(Resource):
         )  # fmt: skip
         return updated
 
-    async def get(self, id: str) -> WebhookSubscription:
-        return await self._transport.request(
-            "GET", f"{PATH}/{quote_id(id)}", decode_webhook_subscription, resource_id=id
+    async def get(
+        self,
+        id: str,
+        *,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> WebhookSubscription:
+        return await self._get_one(
+            PATH, id, decode_webhook_subscription, timeout=timeout, extra_headers=extra_headers
         )
 
-    async def list(self) -> builtins.list[WebhookSubscription]:
-        """Every subscription of this user and app (a handful: read page after page)."""
-        found: builtins.list[WebhookSubscription] = []
-        for page in range(1, MAX_PAGES + 1):
-            answer = await self._transport.request(
+    def list(
+        self,
+        *,
+        per_page: int = 100,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Paginator[WebhookSubscription]:
+        """Every subscription of this user and app, as every ``list()`` gives them (``async
+        for``, ``pages()``, ``await .all()``). Qonto documents neither a sort nor a filter
+        here, so the list is read by page number and proven whole by a second pass serving
+        the same ids (two requests for the usual handful)."""
+        if not 1 <= per_page <= 100:
+            raise ValueError(f"per_page must be between 1 and 100, not {per_page}")
+        transport = self._transport
+
+        async def fetch(query: builtins.list[tuple[str, str]]) -> Page[WebhookSubscription]:
+            decoded, answer = await transport.request_with_answer(
                 "GET",
                 PATH,
                 decode_webhook_subscription_list,
-                params=[("per_page", "100"), ("page", str(page))],
+                params=query,
+                headers=extra_headers,
+                timeout=timeout,
             )
-            found += answer.items
-            if not answer.items or answer.meta is None or not answer.meta.next_page:
-                break
-        return found
+            return Page(decoded.items, decoded.meta, 0, server_date(answer.headers.get("Date")))
+
+        def describe(query: builtins.list[tuple[str, str]]) -> str:
+            return public_url(URL(transport.base_url + PATH, encoded=True).extend_query(query))
+
+        return Paginator(LISTING, fetch, per_page=per_page, describe=describe)
 
     async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         path = f"{PATH}/{quote_id(id)}"
         await delete_once(self._transport, path, WriteOptions.of(options), resource_id=id)
+
+    @property
+    def with_raw_response(self) -> RawWebhookSubscriptions:
+        """Each method but ``list``, returning a :class:`~qonto_async.RawResponse`."""
+        return RawWebhookSubscriptions(self)
+
+
+class RawWebhookSubscriptions(RawResponses):
+    """``qonto.webhook_subscriptions.with_raw_response``."""
+
+    create = RawMethod(WebhookSubscriptionsResource.create)
+    update = RawMethod(WebhookSubscriptionsResource.update)
+    get = RawMethod(WebhookSubscriptionsResource.get)
+    delete = RawMethod(WebhookSubscriptionsResource.delete)
 
 
 def _body(

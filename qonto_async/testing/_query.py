@@ -164,7 +164,9 @@ def _clients_filters(query: MultiMapping[str]) -> Filters:
                 "filter[name]",
             )
         out.append(("name", name.strip().casefold()))
-    out += _ranges(query, "created_at", "updated_at")
+    # Qonto documents filter[updated_at_from|to] for clients and no created_at filter: a
+    # created_at filter is ignored, as an unknown parameter is.
+    out += _ranges(query, "updated_at")
     return tuple(out)
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ._errors import (
+    SeenEventsUnavailableError,
     SignatureHeaderError,
     SignatureMismatchError,
     TimestampToleranceError,
+    WebhookError,
     WebhookPayloadError,
     WebhookVerificationError,
 )
@@ -30,14 +32,15 @@ from ._events import (
     WebhookEvent,
     decode_event,
 )
-from ._receiver import ReceiverStats, Reply, WebhookReceiver
+from ._receiver import Acknowledge, ReceiverStats, Reply, WebhookReceiver
 from ._servers import SIGNATURE_HEADER, aiohttp_handler, asgi_app
-from ._signature import DEFAULT_TOLERANCE, check_signature, sign
+from ._signature import DEFAULT_TOLERANCE, check_signature, redact_secrets, sign
 
 __all__ = [
     "DEFAULT_TOLERANCE",
     "EVENT_TYPES",
     "SIGNATURE_HEADER",
+    "Acknowledge",
     "ClientCreated",
     "ClientDeleted",
     "ClientInvoiceCreated",
@@ -45,10 +48,12 @@ __all__ = [
     "ClientUpdated",
     "ReceiverStats",
     "Reply",
+    "SeenEventsUnavailableError",
     "SignatureHeaderError",
     "SignatureMismatchError",
     "TimestampToleranceError",
     "UnknownEvent",
+    "WebhookError",
     "WebhookEvent",
     "WebhookPayloadError",
     "WebhookReceiver",
@@ -78,6 +83,7 @@ def verify(
     :class:`TimestampToleranceError`, :class:`SignatureMismatchError`, or
     :class:`WebhookPayloadError` for a signed body that is not an event.
     """
-    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
+    secrets = redact_secrets(secret)
+    del secret  # the caller's plain string: not a local of a frame in a refusal's traceback
     check_signature(body, signature_header, secrets, tolerance=tolerance, now=now)
     return decode_event(body)

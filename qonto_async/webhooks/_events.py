@@ -137,7 +137,15 @@ _UNKNOWN = model_decoder(UnknownEvent)
 
 
 def decode_event(body: bytes) -> WebhookEvent:
-    """The event in a (verified) delivery body."""
+    """The event in a (verified) delivery body; :class:`WebhookPayloadError` if it is none,
+    nesting too deep for the decoder included (msgspec raises ``RecursionError`` there)."""
+    try:
+        return _decode_event(body)
+    except RecursionError:
+        raise WebhookPayloadError("the body is nested too deeply to be a webhook event") from None
+
+
+def _decode_event(body: bytes) -> WebhookEvent:
     try:
         event: WebhookEvent = _KNOWN.decode(body)
         return event

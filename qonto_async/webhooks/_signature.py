@@ -4,6 +4,11 @@ subscription's secret, over ``"<t>.<raw body>"``.
 Parsed as Qonto advises (split on ``,`` then on ``=``); several ``v1=`` values are accepted
 (a secret being rotated), and so are several secrets. The body is never parsed here: nothing
 of it is read before its signature holds.
+
+Secrets, and the HMACs they give, are :class:`~.._http.auth.Redacted` strings from the moment
+they are taken in, so the frame locals of a refused delivery's traceback (``pytest -l``,
+Sentry, rich's ``show_locals``) show ``'<redacted>'``: a forger who reads them would otherwise
+learn the signature their body needed.
 """
 
 from __future__ import annotations
@@ -14,22 +19,45 @@ import re
 import time
 from collections.abc import Sequence
 
+from .._http.auth import Redacted
 from ._errors import SignatureHeaderError, SignatureMismatchError, TimestampToleranceError
 
-__all__ = ["DEFAULT_TOLERANCE", "check_signature", "parse_header", "sign"]
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "check_secrets",
+    "check_signature",
+    "parse_header",
+    "redact_secrets",
+    "sign",
+]
 
 DEFAULT_TOLERANCE = 300
 _HEX = re.compile(r"[0-9a-fA-F]{64}")
 _SECONDS = re.compile(r"\d{1,12}")
 
 
+def redact_secrets(secret: str | Sequence[str]) -> tuple[str, ...]:
+    """``secret`` (or several, while one is rotated) as :class:`Redacted` strings. Refuses
+    nothing itself, so a caller can drop its own reference before :func:`check_secrets`
+    raises: anything not a string becomes ``""``, which it refuses."""
+    given = (secret,) if isinstance(secret, str) else tuple(secret)
+    return tuple(Redacted(s if isinstance(s, str) else "") for s in given)
+
+
+def check_secrets(secrets: Sequence[str]) -> None:
+    if not secrets or not all(secrets):
+        raise ValueError("a webhook secret is a non-empty string")
+
+
 def sign(body: bytes, secret: str, timestamp: int) -> str:
     """The header Qonto would send for ``body`` signed at ``timestamp``."""
+    secret = Redacted(secret)
     return f"t={timestamp},v1={_digest(body, secret, timestamp)}"
 
 
 def _digest(body: bytes, secret: str, timestamp: int) -> str:
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return Redacted(digest.hexdigest())
 
 
 def parse_header(header: str | None) -> tuple[int, list[str]]:
@@ -66,8 +94,8 @@ def check_signature(
 ) -> int:
     """Raise unless ``header`` signs ``body`` under one of ``secrets`` within ``tolerance``
     seconds of ``now``; the signing time otherwise. Every comparison is constant-time."""
-    if not secrets or not all(isinstance(s, str) and s for s in secrets):
-        raise ValueError("a webhook secret is a non-empty string")
+    secrets = redact_secrets(secrets)  # this frame's locals then show no secret
+    check_secrets(secrets)
     timestamp, signatures = parse_header(header)
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance:

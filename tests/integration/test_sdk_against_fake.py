@@ -175,10 +175,12 @@ async def test_supplier_invoice_filters(fake: FakeQonto, qonto: QontoClient) -> 
 
 
 async def test_client_filters(fake: FakeQonto, qonto: QontoClient) -> None:
-    newest_first = await qonto.clients.list(per_page=5).all()  # the SDK's default order
-    created = [c.created_at for c in newest_first if c.created_at is not None]
-    assert len(created) == SIZES["clients"]
-    assert created == sorted(created, reverse=True)
+    # The SDK's default order for clients: oldest change first (Qonto documents
+    # filter[updated_at_from|to] for clients, not created_at).
+    oldest_change_first = await qonto.clients.list(per_page=5).all()
+    updated = [c.updated_at for c in oldest_change_first if c.updated_at is not None]
+    assert len(updated) == SIZES["clients"]
+    assert updated == sorted(updated)
     everything = await qonto.clients.list(per_page=5, sort_by="name:asc").all()
     assert len(everything) == SIZES["clients"]
     names = [c.display_name.casefold() for c in everything]

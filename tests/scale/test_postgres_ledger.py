@@ -7,9 +7,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from cli import ledger_processes as processes
+from cli.ledger_checks import LEDGER_V1, V1_TABLES, assert_one_line_failure, dump, env_for
+from cli.ledger_processes import killed_run_is_abandoned, overlapping_full_syncs
 from click.testing import CliRunner, Result
 
 from qonto_async import Client
@@ -39,11 +43,7 @@ def fake() -> Iterator[FakeQonto]:
 
 
 def sync(fake: FakeQonto, db: str, *extra: str) -> Result:
-    env = {
-        "QONTO_LOGIN": fake.login,
-        "QONTO_SECRET_KEY": fake.secret_key,
-        "QONTO_BASE_URL": fake.base_url,
-    }
+    env = env_for(fake)
     result = CliRunner().invoke(cli, ["sync", "--db", db, "--per-page", "20", *extra], env=env)
     assert result.exit_code == 0, result.stderr
     return result
@@ -106,3 +106,115 @@ def test_a_webhook_event_applies_to_postgres(database: str) -> None:
         assert row["raw"]["name"] == "Evented SAS"
     finally:
         ledger.close()
+
+
+# -- what the ledger agrees to open, migrations, one sync at a time (issue 22) --------------
+
+# The statements the release before schema versions ran on PostgreSQL (version 1).
+V1_DDL = [
+    "CREATE TABLE clients (id TEXT PRIMARY KEY, name TEXT, kind TEXT, email TEXT, "
+    "vat_number TEXT, currency TEXT, created_at TEXT, updated_at TEXT, deleted_at TEXT, "
+    "seen_run INTEGER, raw TEXT NOT NULL)",
+    "CREATE TABLE client_invoices (id TEXT PRIMARY KEY, number TEXT, status TEXT, "
+    "currency TEXT, total_amount TEXT, vat_amount TEXT, issue_date TEXT, due_date TEXT, "
+    "client_id TEXT, attachment_id TEXT, created_at TEXT, updated_at TEXT, deleted_at TEXT, "
+    "seen_run INTEGER, raw TEXT NOT NULL)",
+    "CREATE TABLE supplier_invoices (id TEXT PRIMARY KEY, number TEXT, status TEXT, "
+    "supplier_name TEXT, total_amount TEXT, currency TEXT, issue_date TEXT, due_date TEXT, "
+    "payment_date TEXT, attachment_id TEXT, created_at TEXT, updated_at TEXT, "
+    "deleted_at TEXT, seen_run INTEGER, raw TEXT NOT NULL)",
+    "CREATE TABLE cursors (resource TEXT PRIMARY KEY, cursor TEXT, full_run INTEGER)",
+    "CREATE TABLE runs (id BIGSERIAL PRIMARY KEY, started_at TEXT NOT NULL, "
+    "finished_at TEXT, status TEXT, resources TEXT, new INTEGER, updated INTEGER, "
+    "unchanged INTEGER, deleted INTEGER, attachments INTEGER, requests INTEGER, "
+    "retries INTEGER)",
+    "CREATE TABLE attachments (id TEXT PRIMARY KEY, file TEXT NOT NULL, size INTEGER NOT NULL)",
+]
+
+
+def pg_dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in V1_TABLES}
+
+
+def pg_columns(url: str) -> dict[str, list[tuple[str, str]]]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+        ).fetchall()
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        columns.setdefault(table, []).append((column, kind))
+    return columns
+
+
+def test_a_foreign_postgres_database_is_refused_untouched(fake: FakeQonto, database: str) -> None:
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("CREATE TABLE clients (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        conn.execute("INSERT INTO clients VALUES (1, 'Acme')")
+    before = pg_columns(database)
+    result = CliRunner().invoke(cli, ["sync", "--db", database], env=env_for(fake))
+    assert_one_line_failure(result, 2, "not a qonto-async ledger")
+    assert pg_columns(database) == before
+    with psycopg.connect(database, autocommit=True) as conn:
+        assert conn.execute("SELECT * FROM clients").fetchall() == [(1, "Acme")]
+
+
+def test_a_v1_postgres_ledger_is_upgraded_in_place(database: str, tmp_path: Path) -> None:
+    rows = dump(LEDGER_V1)  # the SQLite fixture's rows, into a version 1 PostgreSQL ledger
+    with psycopg.connect(database, autocommit=True) as conn, conn.transaction():
+        for statement in V1_DDL:
+            conn.execute(statement)
+        for table, values in rows.items():
+            if values:
+                marks = ", ".join(["%s"] * len(values[0]))
+                with conn.cursor() as cursor:
+                    cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
+    before = pg_dump(database)
+    assert before == rows
+    Ledger(database).close()
+    assert pg_dump(database) == before
+    from qonto_async._cli.ledger.schema import SCHEMA_VERSION
+
+    with psycopg.connect(database, autocommit=True) as conn:
+        meta: dict[str, str] = dict(conn.execute("SELECT key, value FROM ledger_meta").fetchall())
+    assert meta == {"marker": "qonto-async ledger", "schema_version": str(SCHEMA_VERSION)}
+    upgraded = pg_columns(database)
+    with psycopg.connect(database, autocommit=True) as conn:
+        for table in [*upgraded]:
+            conn.execute(f"DROP TABLE {table}")
+    Ledger(database).close()
+    assert pg_columns(database) == upgraded  # the same schema as a new ledger's
+
+
+def test_an_overlapping_full_sync_on_postgres_is_refused(database: str) -> None:
+    processes.finish(processes.start(processes.sync_command(database, latency_ms=0)))
+    query = processes.postgres_query(database)
+    overlapping_full_syncs(database, query, delay=0.2, wait=False)
+    overlapping_full_syncs(database, query, delay=0.2, wait=True)
+
+
+def test_a_killed_run_on_postgres_is_marked_abandoned(database: str) -> None:
+    killed_run_is_abandoned(database, processes.postgres_query(database))
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("wait", [False, True], ids=["refused", "waits"])
+@pytest.mark.parametrize("delay", [0.0, 0.1, 0.5, 1.0, 2.0])
+def test_overlapping_full_syncs_on_postgres_soak(database: str, delay: float, wait: bool) -> None:
+    code, err = processes.finish(processes.start(processes.sync_command(database, latency_ms=0)))
+    assert code == 0, err
+    overlapping_full_syncs(database, processes.postgres_query(database), delay=delay, wait=wait)
+
+
+def test_a_schema_of_its_own_in_a_shared_database(fake: FakeQonto, database: str) -> None:
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("CREATE TABLE clients (id INTEGER PRIMARY KEY)")  # the application's
+        conn.execute("CREATE SCHEMA ledger")
+    url = database + "?options=-csearch_path%3Dledger"
+    sync(fake, url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        ids = {row[0] for row in conn.execute("SELECT id FROM clients WHERE deleted_at IS NULL")}
+    assert ids == set(fake.ids("clients"))
+    assert pg_columns(database) == {"clients": [("id", "integer")]}  # public, untouched

@@ -54,3 +54,25 @@ async def test_a_redelivery_on_another_process_is_a_duplicate(redis_url: str) ->
         for store in stores:
             await store.aclose()
     assert handled == [("a", "e1"), ("b", "e2")]
+
+
+async def test_a_client_handed_in_stays_open_one_made_from_the_url_is_closed(
+    redis_url: str,
+) -> None:
+    import redis.asyncio as aioredis
+
+    mine = aioredis.Redis.from_url(redis_url)
+    try:
+        lent = RedisSeenEvents(key="t-owned", client=mine)
+        assert await lent.claim("e1")
+        await lent.aclose()
+        assert await mine.ping()  # its owner closes it, not the store
+        made = RedisSeenEvents(redis_url, key="t-owned")
+        assert not await made.claim("e1")  # the same Redis, seen already
+        await made.aclose()
+        pool = made._connection.redis.connection_pool
+        opened = [*pool._available_connections, *pool._in_use_connections]
+        assert opened  # it did connect...
+        assert not any(c.is_connected for c in opened)  # ...and its own client was closed
+    finally:
+        await mine.aclose()

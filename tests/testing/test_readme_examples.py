@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import pytest
@@ -28,3 +29,33 @@ async def test_readme_example_passes(line: int, code: str) -> None:
 
 def test_the_readme_has_runnable_examples() -> None:
     assert len(EXAMPLES) >= 2
+
+
+def test_the_method_table_shows_every_resource_and_method() -> None:
+    from qonto_async import QontoClient
+
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| attribute | methods | returns |") :].split("\n\n", 1)[0]
+    shown: dict[str, set[str]] = {}
+    for row in table.splitlines()[2:]:
+        attributes, methods, _ = row.strip("|").split("|")
+        names = set(re.findall(r"`(\w+)[(`]", methods))
+        for attribute in re.findall(r"`qonto\.(\w+)`", attributes):
+            shown[attribute] = names
+    qonto = QontoClient(login="l", secret_key="s")
+    resources = {
+        name: value
+        for name, value in vars(qonto).items()
+        if not name.startswith("_") and hasattr(value, "with_raw_response")
+    }
+    expected = {
+        name: {
+            method
+            for method in dir(type(resource))
+            if not method.startswith("_")
+            and method != "with_raw_response"
+            and callable(getattr(resource, method))
+        }
+        for name, resource in resources.items()
+    }
+    assert shown == expected

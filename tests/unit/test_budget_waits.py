@@ -1,5 +1,5 @@
-"""Long waits on the client-side budget are said (one INFO line) and counted; they can be
-switched off entirely."""
+"""Every wait on the client-side budget is counted in ``stats`` (its seconds too); long ones
+are also said (one INFO line). Client-side limiting can be switched off entirely."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ async def test_a_wait_for_the_ten_minute_budget_is_logged_and_counted(
     assert qonto.stats.budget_wait_seconds == pytest.approx(600.0)
 
 
-async def test_short_waits_are_neither_logged_nor_counted(
+async def test_short_waits_are_counted_but_not_logged(
     http_mock: AioResponses, caplog: pytest.LogCaptureFixture
 ) -> None:
     http_mock.get(URL, payload=BODY, repeat=True)
@@ -60,7 +60,32 @@ async def test_short_waits_are_neither_logged_nor_counted(
         qonto, clock = await fetch_with_clock(14, requests_per_second=10.0)
     assert clock.gate_waits == [pytest.approx(0.1)] * 4  # burst of 10, then one every 0.1 s
     assert waits_logged(caplog) == []
-    assert qonto.stats.budget_waits == 0
+    assert qonto.stats.budget_waits == 4
+    assert qonto.stats.budget_wait_seconds == pytest.approx(0.4)
+
+
+async def test_many_short_waits_add_up_in_the_stats(
+    http_mock: AioResponses, caplog: pytest.LogCaptureFixture
+) -> None:
+    http_mock.get(URL, payload=BODY, repeat=True)
+    with caplog.at_level(logging.INFO, logger="qonto_async"):
+        qonto, clock = await fetch_with_clock(44, requests_per_second=2.0)
+    assert clock.gate_waits == [pytest.approx(0.5)] * 42  # 21 s, in half-second waits
+    assert waits_logged(caplog) == []
+    assert qonto.stats.budget_waits == 42
+    assert qonto.stats.budget_wait_seconds == pytest.approx(21.0)
+
+
+async def test_long_and_short_waits_are_all_counted_only_long_ones_logged(
+    http_mock: AioResponses, caplog: pytest.LogCaptureFixture
+) -> None:
+    http_mock.get(URL, payload=BODY, repeat=True)
+    with caplog.at_level(logging.INFO, logger="qonto_async"):
+        qonto, _ = await fetch_with_clock(5, requests_per_second=2.0, requests_per_10_minutes=4)
+    # two at once, two half-second waits, then the window: 600 s after the first request
+    assert len(waits_logged(caplog)) == 1
+    assert qonto.stats.budget_waits == 3
+    assert qonto.stats.budget_wait_seconds == pytest.approx(600.0)
 
 
 async def test_a_long_per_second_wait_names_that_limit(

@@ -14,15 +14,20 @@ from qonto_async import (
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    BadRequestError,
     ClientClosedError,
+    ConflictError,
     ErrorDetail,
     EventLoopMismatchError,
     InternalServerError,
+    InvalidTransitionError,
     NotFoundError,
+    PermissionDeniedError,
     QontoError,
     RateLimitError,
     UnprocessableEntityError,
 )
+from qonto_async.errors import status_error_class
 
 SECRET = "sk_live_never_in_an_exception"
 LONG_ID = "x" * 10_000
@@ -135,3 +140,47 @@ def test_messages_repeat_a_bounded_part_of_an_id_or_url(error: QontoError) -> No
     assert len(str(error)) < 700
     assert "more]" in str(error)
     assert getattr(error, "resource_id", None) == LONG_ID  # the attribute keeps it whole
+
+
+@pytest.mark.parametrize(
+    ("status", "status_class"),
+    [
+        (400, BadRequestError),
+        (409, ConflictError),
+        (422, UnprocessableEntityError),
+        (403, PermissionDeniedError),
+        (503, InternalServerError),
+    ],
+)
+def test_a_refused_transition_is_caught_by_its_status_class(
+    status: int, status_class: type[APIStatusError]
+) -> None:
+    detail = ErrorDetail(code="invalid_status", detail="not a draft", pointer="/status")
+    refused = status_error_class(status)(
+        status=status,
+        method="POST",
+        url="https://q.test/v2/client_invoices/i1/finalize",
+        errors=[detail],
+        trace_id="t-1",
+        resource_id="i1",
+    )
+    refused._record_attempts(2)
+    error = InvalidTransitionError.refusing(refused, transition="finalize", state="paid")
+    for clone in (error, pickle.loads(pickle.dumps(error)), copy.copy(error)):
+        assert isinstance(clone, InvalidTransitionError)
+        assert isinstance(clone, status_class)
+        assert state(clone) == state(error)
+        assert (clone.transition, clone.state, clone.status) == ("finalize", "paid", status)
+        assert (clone.trace_id, clone.attempts, clone.code) == ("t-1", 2, "invalid_status")
+    with pytest.raises(status_class):  # what `except UnprocessableEntityError:` relies on
+        raise error
+    if status == 422:
+        assert error.field_errors == {"status": "not a draft"}  # type: ignore[attr-defined]
+
+
+def test_a_refused_transition_of_an_unlisted_status_is_still_one() -> None:
+    refused = status_error_class(412)(status=412, method="PATCH", url="https://q.test/v2/quotes/q")
+    error = InvalidTransitionError.refusing(refused, transition="update", state="approved")
+    assert isinstance(error, InvalidTransitionError)
+    assert not isinstance(error, BadRequestError | UnprocessableEntityError | ConflictError)
+    assert state(pickle.loads(pickle.dumps(error))) == state(error)

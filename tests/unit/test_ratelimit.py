@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from conftest import serve
 
-from qonto_async import QontoClient
+from qonto_async import Client, QontoClient
 from qonto_async._http.ratelimit import RateGate
 from qonto_async.testing import VirtualClock
 
@@ -248,3 +248,95 @@ async def test_timeouts_do_not_starve_the_client() -> None:
         assert (await asyncio.wait_for(qonto.clients.get("plain"), 20)).id == "plain"
         # One slot is 0.5 s; twenty phantom slots would be 10 s. A wide margin for a busy box.
         assert time.monotonic() - started < 5.0
+
+
+# -- cancelled waiters never let later requests overlap the slots handed out ------------------
+
+
+class RecordingStoppedClock(StoppedClock):
+    """Time stands still; each wait records the send time it was reserved for and blocks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reserved: dict[asyncio.Task[None] | None, float] = {}
+
+    async def sleep(self, seconds: float) -> None:
+        self.reserved[asyncio.current_task()] = round(self.now + seconds, 6)
+        await asyncio.sleep(3600)
+
+
+async def test_a_cancelled_slot_goes_to_a_newcomer_never_onto_a_taken_one() -> None:
+    clock = RecordingStoppedClock()
+    gate = RateGate(10.0, window_requests=1000, clock=clock.time, sleep=clock.sleep)
+    for _ in range(10):
+        assert gate.try_acquire()  # the burst
+    first = [asyncio.ensure_future(gate.acquire()) for _ in range(40)]
+    await asyncio.sleep(0)
+    cancelled, kept = first[:20], first[20:]
+    for task in cancelled:
+        task.cancel()
+    await asyncio.gather(*cancelled, return_exceptions=True)
+    later = [asyncio.ensure_future(gate.acquire()) for _ in range(30)]
+    await asyncio.sleep(0)
+    kept_times = [clock.reserved[t] for t in kept]
+    later_times = [clock.reserved[t] for t in later]
+    for task in kept + later:
+        task.cancel()
+    await asyncio.gather(*kept, *later, return_exceptions=True)
+    every = sorted(kept_times + later_times)
+    assert len(set(every)) == len(every), "two requests were given the same send slot"
+    # One every 0.1 s from the end of the burst: the freed slots first, then the next ones.
+    assert every == [round(1000.0 + 0.1 * n, 6) for n in range(1, 51)]
+    assert gate.window_reserved == 10  # every waiter cancelled: only the burst was sent
+
+
+@pytest.fixture
+async def arrivals_server() -> AsyncIterator[tuple[str, list[float], asyncio.Event]]:
+    """Records when each request arrives; the event is set once 20 have."""
+    arrivals: list[float] = []
+    twenty = asyncio.Event()
+
+    async def handler(request: web.Request) -> web.Response:
+        arrivals.append(time.monotonic())
+        if len(arrivals) >= 20:
+            twenty.set()
+        return web.json_response({"client": {"id": request.match_info["id"]}})
+
+    app = web.Application()
+    app.router.add_get("/v2/clients/{id}", handler)
+    async with serve(app) as base_url:
+        yield base_url, arrivals, twenty
+
+
+def most_in_any_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    return max(sum(1 for t in times[i:] if t <= start + window) for i, start in enumerate(times))
+
+
+async def test_cancelled_waiters_let_no_request_overshoot_the_rate(
+    arrivals_server: tuple[str, list[float], asyncio.Event],
+) -> None:
+    base_url, arrivals, burst_out = arrivals_server
+    rate, queued, cancelled = 20.0, 140, 60
+    async with QontoClient(
+        login="l", secret_key="s", base_url=base_url, requests_per_second=rate, max_concurrency=256
+    ) as qonto:
+        first = [asyncio.create_task(qonto.clients.get(f"a{n}")) for n in range(queued)]
+        async with asyncio.timeout(30):
+            await burst_out.wait()  # the rest wait for their slots
+        # The earliest waiters (the burst went first, in order), but for a few that may
+        # already be on their way.
+        for task in first[int(rate) + 5 :][:cancelled]:
+            task.cancel()
+        later = [asyncio.create_task(qonto.clients.get(f"b{n}")) for n in range(cancelled)]
+        async with asyncio.timeout(60):
+            outcomes = await asyncio.gather(*first, *later, return_exceptions=True)
+    assert [o for o in outcomes if not isinstance(o, asyncio.CancelledError | Client)] == []
+    stopped = sum(1 for o in outcomes if isinstance(o, asyncio.CancelledError))
+    assert cancelled - 5 <= stopped <= cancelled  # a very slow machine may have sent a few
+    assert len(arrivals) >= queued
+    # GCRA allows a burst of one second's worth plus the rate: 20 + 20 * 3 = 80 in any 3 s.
+    # Another second's worth (20) absorbs timers fired late on a busy machine; two requests
+    # per slot, the overshoot, put 120 in 3 s.
+    window = 3.0
+    assert most_in_any_window(arrivals, window) <= rate + rate * window + rate

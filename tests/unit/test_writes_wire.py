@@ -260,7 +260,7 @@ async def test_raw_response_of_an_action(qonto: QontoClient, http_mock: AioRespo
     raw = await qonto.client_invoices.with_raw_response.finalize("i1")
     assert (raw.status, raw.trace_id, raw.parsed.status) == (200, "t1", "unpaid")
     with pytest.raises(AttributeError):
-        qonto.client_invoices.with_raw_response.list  # noqa: B018
+        qonto.client_invoices.with_raw_response.list  # type: ignore[attr-defined]  # noqa: B018
 
 
 async def test_supplier_mark_as_paid_wraps_its_body_and_reads_a_bare_answer(

@@ -51,7 +51,7 @@ async def test_subscriptions_crud_needs_oauth() -> None:
         assert 32 <= len(made.secret) <= 128
         assert made.secret not in repr(made)
         assert (await qonto.webhook_subscriptions.get(made.id)).types == ["v1/clients"]
-        assert [s.id for s in await qonto.webhook_subscriptions.list()] == [made.id]
+        assert [s.id for s in await qonto.webhook_subscriptions.list().all()] == [made.id]
         replaced = await qonto.webhook_subscriptions.update(
             made.id, "https://example.com/v2/hooks", ["v1/client-invoices"]
         )
@@ -72,7 +72,7 @@ async def test_subscriptions_crud_needs_oauth() -> None:
             login=fake.login, secret_key=fake.secret_key, base_url=fake.base_url
         ) as api_key:
             with pytest.raises(PermissionDeniedError):
-                await api_key.webhook_subscriptions.list()
+                await api_key.webhook_subscriptions.list().all()
 
 
 async def test_the_fake_delivers_its_changes_signed_and_typed() -> None:

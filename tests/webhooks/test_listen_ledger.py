@@ -5,7 +5,9 @@ deletes (which polling cannot see). And ``--forward`` relays deliveries untouche
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import sqlite3
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -142,3 +144,18 @@ def test_listen_needs_a_secret() -> None:
     result = CliRunner().invoke(cli, ["listen"], env={"QONTO_WEBHOOK_SECRET": None})
     assert result.exit_code == 2
     assert "QONTO_WEBHOOK_SECRET" in result.stderr
+
+
+def test_listen_refuses_a_foreign_database_in_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "app.sqlite"
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("CREATE TABLE clients (id INTEGER PRIMARY KEY, name TEXT)")
+    before = db.read_bytes()
+    result = CliRunner().invoke(
+        cli, ["listen", "--db", str(db), "--port", "0"], env={"QONTO_WEBHOOK_SECRET": SECRET}
+    )
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.output.count("\n") == 1, result.output
+    assert "not a qonto-async ledger" in result.output
+    assert db.read_bytes() == before

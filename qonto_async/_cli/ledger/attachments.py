@@ -1,0 +1,103 @@
+"""Where ``sync --attachments DIR`` puts each file: ``DIR/<resource>/<name>.pdf``, the name
+made from the attachment id so that nothing the API answers can lead outside DIR.
+
+An id becomes one file name: letters, digits, ``_`` and ``-`` are kept, every other
+character is percent-encoded (its UTF-8 bytes as ``%XX``: ``/``, ``.``, ``%``, NUL, newlines
+alike), so the name holds no separator, is never ``.`` or ``..``, never hidden, and decodes
+back to the id (``urllib.parse.unquote``). An id too long for a file name (or empty) keeps an
+encoded prefix and gets ``~`` and a SHA-256 of the id instead: ``~`` never appears in an
+encoded id, so the two kinds of names cannot meet. The folder the name lands in is resolved
+(symlinks followed) and must lie inside DIR.
+
+A file is written under a temporary name beside its final one and renamed into place, so a
+file with the final name is always whole; a write that fails removes its temporary file, and
+the temporaries a killed run left are removed by the next run (which holds the ledger's lock,
+so no other sync is writing them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import secrets
+import string
+from pathlib import Path
+
+from .errors import LedgerError
+
+__all__ = ["attachment_file_name", "clean_partials", "prepare", "resource_folder", "write_file"]
+
+_KEPT = frozenset(string.ascii_letters + string.digits + "_-")
+_LONGEST = 120  # encoded characters kept whole; file names stay far below 255 bytes
+_PARTIAL = ".partial"
+
+
+def attachment_file_name(attachment_id: str) -> str:
+    """The file name for ``attachment_id``: one safe, reversible name (see the module)."""
+    encoded = "".join(
+        char if char in _KEPT else "".join(f"%{b:02X}" for b in _utf8(char))
+        for char in attachment_id
+    )
+    if not encoded or len(encoded) > _LONGEST:
+        digest = hashlib.sha256(_utf8(attachment_id)).hexdigest()[:32]
+        encoded = f"{encoded[:80]}~{digest}"
+    return f"{encoded}.pdf"
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")  # a lone surrogate from JSON is an id too
+
+
+def resource_folder(folder: Path, resource: str) -> Path:
+    """``folder/resource``, checked to lie inside ``folder`` once symlinks are resolved: the
+    file names made by :func:`attachment_file_name` cannot leave it."""
+    place = folder / resource
+    resolved = place.resolve()
+    if not resolved.is_relative_to(folder.resolve()):
+        raise LedgerError(
+            f"refusing to write attachments outside {folder}: {place} leads to {resolved}"
+        )
+    return place
+
+
+def prepare(folder: Path, resources: list[str]) -> None:
+    """Create ``folder/<resource>`` for each resource and check a file can be created there,
+    before anything is fetched; raises OSError (or LedgerError: see :func:`resource_folder`)."""
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder")
+    for resource in resources:
+        place = folder / resource
+        place.mkdir(parents=True, exist_ok=True)
+        resource_folder(folder, resource)  # a symlink out of the folder: refused, unprobed
+        probe = place / f".probe.{secrets.token_hex(4)}{_PARTIAL}"
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(probe)
+
+
+def write_file(path: Path, content: bytes) -> None:
+    """Write ``content`` at ``path`` atomically; on failure nothing is left behind."""
+    partial = path.parent / f".{path.name}.{secrets.token_hex(4)}{_PARTIAL}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(partial, flags, 0o666)
+    try:
+        with open(fd, "wb") as file:
+            file.write(content)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
+
+
+def clean_partials(place: Path) -> None:
+    """Remove the temporary files killed runs left in ``place`` (ours only: ``.<name>.pdf.
+    <hex>.partial``, and the ``<name>.pdf.partial`` of releases before)."""
+    with contextlib.suppress(OSError), os.scandir(place) as entries:
+        for entry in entries:
+            name = entry.name
+            ours = name.startswith(".") and ".pdf." in name and name.endswith(_PARTIAL)
+            if (ours or name.endswith(".pdf" + _PARTIAL)) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)

@@ -1,0 +1,163 @@
+"""What a collection with a list endpoint adds to a readable one: ``list()`` plumbing over
+its :class:`~qonto_async._listing.spec.ListingSpec`, and ``changes()``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from yarl import URL
+
+from .._http.answers import public_url
+from .._http.call import QueryParams
+from .._listing.changes import DEFAULT_OVERLAP, ChangeFeed
+from .._listing.page import Page
+from .._listing.paginator import Paginator
+from .._listing.spec import ListingSpec
+from ..errors import APIResponseValidationError
+from ._base import ReadableResource
+from ._params import ListOptions, Moment, add_moments, instant_us, sort_key
+
+__all__ = ["ListableResource", "merged", "server_date"]
+
+M = TypeVar("M")
+MAX_PER_PAGE = 100
+_LIST_OPTIONS = ListOptions.__optional_keys__
+
+
+class ListableResource(ReadableResource[M]):
+    """A collection with a list endpoint keyed on ``created_at`` and ``updated_at``: it gets
+    :meth:`changes`. A subclass defines ``list`` taking ``updated_at_from``/``updated_at_to``
+    and ``start``; ``_change_filters`` are what ``changes()`` adds to it."""
+
+    _listing: ClassVar[ListingSpec]
+    _change_filters: ClassVar[dict[str, Any]] = {}
+    list: Callable[..., Paginator[M]]
+
+    def _paginate(self, filters: QueryParams, options: ListOptions) -> Paginator[M]:
+        """A paginator over ``_path`` with ``filters`` and the other :class:`ListOptions`,
+        as the resource's :class:`ListingSpec` says: walked on its key (exactly once,
+        resumable) unless ``sort_by`` names another field, then by page number, verified.
+        Bounds on the key are the walk's; other moments are plain filters."""
+        unknown = options.keys() - _LIST_OPTIONS
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.list() got an unexpected keyword argument "
+                f"{sorted(unknown)[0]!r}"
+            )
+        spec = self._listing
+        per_page = options.get("per_page", 100)
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
+        sort_by = options.get("sort_by")
+        if sort_by is not None:
+            sort_by = sort_key(sort_by, spec.sorts)
+        base = list(filters)
+        named = {name for name, _ in base}
+        bounds: dict[str, int | None] = {"from": None, "to": None}
+        moments: dict[str, Moment | None] = {
+            "created_at_from": options.get("created_at_from"),
+            "created_at_to": options.get("created_at_to"),
+            "updated_at_from": options.get("updated_at_from"),
+            "updated_at_to": options.get("updated_at_to"),
+        }
+        keyed = spec.key is not None and (sort_by or spec.default_sort).startswith(spec.key)
+        for name, value in moments.items():
+            field, _, end = name.rpartition("_")
+            if keyed and field == spec.key:
+                bounds[end] = instant_us(name, value, end=end == "to")
+            elif value is not None and f"filter[{name}]" not in named:
+                add_moments(base, **{name: value})
+        if keyed:  # the walk sends its own bounds on the key
+            base = [(n, v) for n, v in base if n not in (spec.key_from, spec.key_to)]
+        path, decode_page, transport = self._path, self._decode_page, self._transport
+
+        async def fetch(query: QueryParams) -> Page[M]:
+            decoded, answer = await transport.request_with_answer(
+                "GET", path, decode_page, params=merged(base, query)
+            )
+            return Page(decoded.items, decoded.meta, 0, server_date(answer.headers.get("Date")))
+
+        def describe(query: QueryParams) -> str:
+            url = URL(transport.base_url + path, encoded=True)
+            return public_url(url.extend_query([*base, *query]))
+
+        return Paginator(
+            spec,
+            fetch,
+            per_page=per_page,
+            prefetch=options.get("prefetch", 4),
+            sort=sort_by,
+            lower_us=bounds["from"],
+            upper_us=bounds["to"],
+            on_progress=options.get("on_progress"),
+            limit=options.get("limit"),
+            start=options.get("start"),
+            describe=describe,
+        )
+
+    def changes(
+        self,
+        since: str | dt.datetime | None = None,
+        *,
+        overlap: dt.timedelta = DEFAULT_OVERLAP,
+        per_page: int = 100,
+        prefetch: int = 4,
+    ) -> ChangeFeed[M]:
+        """Every record created or updated after ``since`` (a ``.cursor`` from an earlier
+        feed, an aware datetime, or None for all), each once per run; ``feed.cursor``
+        continues from where the feed stands. ``overlap`` is how far before the previous
+        run's end the next one looks again. See the README's "Keeping a ledger in sync"."""
+        lister: Callable[..., Paginator[M]] = self.list
+        extra = self._change_filters
+
+        def list_window(lower: str | None, upper: str, start: str | None) -> Paginator[M]:
+            return lister(
+                updated_at_from=lower,
+                updated_at_to=upper,
+                per_page=per_page,
+                prefetch=prefetch,
+                start=start,
+                **extra,
+            )
+
+        path, decode_page, transport = self._path, self._decode_page, self._transport
+
+        async def server_now() -> tuple[dt.datetime, str]:
+            _, answer = await transport.request_with_answer(
+                "GET", path, decode_page, params=[("per_page", "1"), ("page", "1")]
+            )
+            url = public_url(URL(transport.base_url + path).with_query(per_page=1, page=1))
+            now = server_date(answer.headers.get("Date"))
+            if now is None:
+                raise APIResponseValidationError(
+                    status=200,
+                    body_excerpt="",
+                    where="no usable Date header: changes() goes by the server's clock",
+                    method="GET",
+                    url=url,
+                )
+            return now, url
+
+        return ChangeFeed(since, server_now=server_now, list_window=list_window, overlap=overlap)
+
+
+def merged(base: QueryParams, query: QueryParams) -> QueryParams:
+    """``base`` then ``query``, where a filter the listing sends itself (the change check's
+    ``filter[updated_at_from]``) replaces the caller's: a server reads one value per key."""
+    own = {name for name, _ in query if name.startswith("filter[")}
+    return [*(p for p in base if p[0] not in own), *query] if own else [*base, *query]
+
+
+def server_date(value: str | None) -> dt.datetime | None:
+    """An HTTP ``Date`` as an aware datetime; None when absent, malformed or without a zone
+    (RFC 9110 dates are GMT: one without a zone cannot be placed)."""
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return moment if moment.tzinfo is not None else None

@@ -1,0 +1,1 @@
+"""Hostile servers that attack the SDK's listing engine through its public API only."""
