@@ -12,21 +12,28 @@ from typing import Any
 NEWEST = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 
-def created_at(n: int) -> dt.datetime:
-    return NEWEST - dt.timedelta(seconds=n)
+def created_at(n: int, step: dt.timedelta = dt.timedelta(seconds=1), ties: int = 1) -> dt.datetime:
+    """Invoice ``n``'s instant: ``ties`` invoices share each one, ``step`` apart."""
+    return NEWEST - (n // ties) * step
 
 
-def invoice(n: int) -> dict[str, Any]:
+def invoice(n: int, step: dt.timedelta = dt.timedelta(seconds=1), ties: int = 1) -> dict[str, Any]:
     return {
         "id": f"inv-{n:05d}",
         "number": f"INV{n}",
         "status": "paid",
-        "created_at": created_at(n).isoformat(),
+        "created_at": created_at(n, step, ties).isoformat(timespec="microseconds"),
     }
 
 
 def answer(
-    total: int, query: Mapping[str, str], *, created_filters: bool = True, **meta: Any
+    total: int,
+    query: Mapping[str, str],
+    *,
+    created_filters: bool = True,
+    step: dt.timedelta = dt.timedelta(seconds=1),
+    ties: int = 1,
+    **meta: Any,
 ) -> dict[str, Any]:
     """The JSON body for ``query`` (``page`` and ``per_page`` required); with
     ``created_filters=False`` the ``created_at`` filters are ignored, as Rails ignores
@@ -36,9 +43,11 @@ def answer(
     low = query.get("filter[created_at_from]") if created_filters else None
     high = query.get("filter[created_at_to]") if created_filters else None
     if low is not None:
-        numbers = [n for n in numbers if created_at(n) >= dt.datetime.fromisoformat(low)]
+        since = dt.datetime.fromisoformat(low)
+        numbers = [n for n in numbers if created_at(n, step, ties) >= since]
     if high is not None:
-        numbers = [n for n in numbers if created_at(n) <= dt.datetime.fromisoformat(high)]
+        until = dt.datetime.fromisoformat(high)
+        numbers = [n for n in numbers if created_at(n, step, ties) <= until]
     changed_since = query.get("filter[updated_at_from]")  # never updated: updated_at = created_at
     if changed_since is not None:
         since = dt.datetime.fromisoformat(changed_since)
@@ -57,4 +66,4 @@ def answer(
         "per_page": per_page,
     }
     values.update(meta)
-    return {"client_invoices": [invoice(n) for n in chunk], "meta": values}
+    return {"client_invoices": [invoice(n, step, ties) for n in chunk], "meta": values}

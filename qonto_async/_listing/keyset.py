@@ -36,7 +36,9 @@ is sent as the end of its second; what that lets in is filtered by the frontier.
 Nothing an answer claims is taken on trust: every page's keys must be in the order asked
 for, no larger than the page size asked for, and inside the window asked for; an instant
 read by offset must yield as many distinct ids as its ``total_count``. An answer that breaks
-one raises :class:`~.trust.Untrusted`, and the paginator reads by page number, verified.
+one raises :class:`~.trust.Untrusted`, and the paginator reads by page number, verified; an
+instant whose ties the server keeps reordering ends in :class:`ListIncompleteError` (a
+reading by page number would meet the same ties).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import itertools
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, Generic, TypeVar
 
+from ..errors import ListIncompleteError
 from .page import Page
 from .position import SECOND, ListState, us_to_iso
 from .spec import ListingSpec
@@ -98,6 +101,9 @@ class KeysetLister(Generic[T]):
         self._describe = describe
         self.yielded = yielded
         self.total_count: int | None = None
+        # Whether the server shows instants finer than a second: then a whole-second value is
+        # that very instant, and a window's newer end is sent as it is.
+        self._fine = False
 
     def bounds_query(self) -> Query:
         """The user's bounds as filters: what a reading by page number asks for instead."""
@@ -125,8 +131,13 @@ class KeysetLister(Generic[T]):
         if older is not None:
             params.append((self._from, us_to_iso(self._sign * older)))
         if newer is not None:
-            params.append((self._to, us_to_iso(_whole(self._sign * newer))))
+            params.append((self._to, us_to_iso(self._whole(self._sign * newer))))
         return params
+
+    def _whole(self, us: int) -> int:
+        """A whole-second instant stands for its whole second while the server shows only
+        whole seconds (it may store finer ones); once it has shown a finer one, it is itself."""
+        return us + SECOND - 1 if not self._fine and us % SECOND == 0 else us
 
     def _page_query(self, window: Query, size: int, n: int) -> Query:
         return [*window, ("per_page", str(size)), ("page", str(n))]
@@ -140,6 +151,8 @@ class KeysetLister(Generic[T]):
         if len(items) > size:
             raise Untrusted(f"{len(items)} records on a page of {size}", url)
         keys = [self.key(item) for item in items]
+        if not self._fine and any(k % SECOND for k in keys):
+            self._fine = True
         if any(b < a for a, b in itertools.pairwise(keys)):
             raise Untrusted(f"records not in {self._field} order", url)
         stray = outside(items, self._field, bound_of(query, self._from), bound_of(query, self._to))
@@ -333,13 +346,16 @@ class KeysetLister(Generic[T]):
         the instant must reach its count; if the server reordered the instant's ties between
         requests they do not, and the instant is read again.
         """
+        wide = self._whole(abs(key)) != abs(key)  # the query stands for the whole second
         query = self._window(key, key)
         size = self._per_page
-        for _reading in range(1 + INSTANT_REREADS):
+        for reading in range(1 + INSTANT_REREADS):
             number, previous = 1, None
             count: int | None = None
             while True:
                 page_query = self._page_query(query, size, number)
+                if not reading:
+                    self._fetch.grant_step()  # an instant larger than a page asks for it
                 page, keys = await self._get(page_query)
                 items: list[T] = page.items
                 if any(k != key for k in keys):
@@ -352,7 +368,6 @@ class KeysetLister(Generic[T]):
                 if previous is not None and count is not None and count < previous:
                     moved_to = (number - 1) * size - (previous - count)
                     number = max(1, moved_to // size + 1)
-                    self._fetch.grant_step()
                 elif not items or page.meta is None or page.meta.next_page is None:
                     break
                 elif count is not None and number * size >= count + size:
@@ -367,14 +382,16 @@ class KeysetLister(Generic[T]):
             if count is None or taken >= count:
                 break
         else:
-            raise Untrusted(
-                f"{taken} distinct records at one {self._field} of total_count {count}, "
-                f"after {1 + INSTANT_REREADS} readings (ties reordered between requests?)",
-                self._describe(query),
+            # Reading by page number would meet the same reordered ties: say so now.
+            raise ListIncompleteError(
+                f"{taken} distinct records at one {self._field} of its total_count {count}, "
+                f"after {1 + INSTANT_REREADS} readings: the server reorders records sharing "
+                f"one {self._field} between requests, so they cannot all be read",
+                url=self._describe(query),
+                requests=self._fetch.spent,
             )
         # The instant's whole second when shown in whole seconds, walking forwards.
-        whole = not self._desc and key % SECOND == 0
-        self.state.close(key + SECOND - 1 if whole else key)
+        self.state.close(key + SECOND - 1 if wide and not self._desc else key)
 
     def _accept(self, items: list[T], keys: list[int]) -> list[T]:
         take, yielded = self.state.take, self.yielded
@@ -385,8 +402,3 @@ class KeysetLister(Generic[T]):
             out = fresh
         self._fetch.yielded += len(out)
         return out
-
-
-def _whole(us: int) -> int:
-    """A whole-second instant stands for its whole second (a finer one may be stored)."""
-    return us + SECOND - 1 if us % SECOND == 0 else us

@@ -43,8 +43,9 @@ class RequestBudget:
 
     The size is the largest ``total_count`` any answer gave for the whole listing (or, when
     none did, what was yielded plus a page). Each extra pass a reader announces with
-    :meth:`grant_pass` adds one more reading of that size; each step back after a deletion
-    (:meth:`grant_step`) one request, at most as many as there were records.
+    :meth:`grant_pass` adds one more reading of that size; each request the data itself
+    calls for (:meth:`grant_step`: a page of an instant holding more records than a page, a
+    step back after a deletion) one request, at most twice the pages of that size.
     """
 
     __slots__ = (
@@ -71,7 +72,7 @@ class RequestBudget:
     def limit(self) -> int:
         size = max(self.total, self.yielded + self.per_page)
         pages = math.ceil(size / self.per_page)
-        steps = min(self._steps, size)
+        steps = min(self._steps, 2 * pages)
         return (2 + self._passes) * pages + SLACK * (1 + self._passes) + steps
 
     def grant_pass(self) -> None:

@@ -50,7 +50,7 @@ def test_the_lock_file_sits_beside_the_ledger(tmp_path: Path) -> None:
 
 @pytest.mark.soak
 @pytest.mark.parametrize("wait", [False, True], ids=["refused", "waits"])
-@pytest.mark.parametrize("delay", [0.0, 0.1, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("delay", [0.0, 1.0])
 def test_overlapping_full_syncs_soak(tmp_path: Path, delay: float, wait: bool) -> None:
     db = filled(tmp_path)
     overlapping_full_syncs(str(db), sqlite_query(db), delay=delay, wait=wait)

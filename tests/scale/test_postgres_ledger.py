@@ -201,7 +201,7 @@ def test_a_killed_run_on_postgres_is_marked_abandoned(database: str) -> None:
 
 @pytest.mark.soak
 @pytest.mark.parametrize("wait", [False, True], ids=["refused", "waits"])
-@pytest.mark.parametrize("delay", [0.0, 0.1, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("delay", [0.0, 1.0])
 def test_overlapping_full_syncs_on_postgres_soak(database: str, delay: float, wait: bool) -> None:
     code, err = processes.finish(processes.start(processes.sync_command(database, latency_ms=0)))
     assert code == 0, err

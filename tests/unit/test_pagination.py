@@ -436,3 +436,30 @@ def test_a_misspelt_list_keyword_is_a_type_error_before_any_request(
     with pytest.raises(TypeError, match=r"\.list\(\) got an unexpected keyword argument '\w+'"):
         call(qonto)
     assert not http_mock.requests
+
+
+@pytest.mark.parametrize("order", ["created_at:desc", "created_at:asc"])
+async def test_an_honest_server_with_ties_on_whole_and_half_seconds_loses_nothing(
+    order: str,
+) -> None:
+    # Instants half a second apart, 7 invoices each, shown to the microsecond, per_page 5:
+    # a window's newer end sent as the end of its second pulled in the half-second instant
+    # after it, whose records filled the page, and the walk skipped the rest of the window
+    # (3 to 5 of 160 never yielded, no error). A server showing sub-second instants has its
+    # whole-second values taken as they are.
+    async def handler(request: web.Request) -> web.Response:
+        query = dict(parse_qsl(request.query_string))
+        body = answer(160, query, step=dt.timedelta(milliseconds=500), ties=7)
+        return web.Response(text=json.dumps(body), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/v2/client_invoices", handler)
+    async with (
+        serve(app) as base_url,
+        QontoClient(login="l", secret_key="s", base_url=base_url) as qonto,
+    ):
+        for prefetch in (1, 3):
+            listing = qonto.client_invoices.list(per_page=5, prefetch=prefetch, sort_by=order)
+            ids = [i.id async for i in listing]
+            assert len(ids) == len(set(ids))
+            assert sorted(ids) == [f"inv-{n:05d}" for n in range(160)]
