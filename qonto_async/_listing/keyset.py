@@ -67,7 +67,7 @@ class KeysetLister(Generic[T]):
 
     Keys are the key field in microseconds, negated when newest first, so the walk always
     goes towards larger keys. ``state`` is the frontier, shared with the caller for resume
-    positions; ``yielded`` (a moving key only) every id handed out.
+    positions; ``yielded`` every id handed out.
     """
 
     def __init__(
@@ -82,7 +82,7 @@ class KeysetLister(Generic[T]):
         upper_us: int | None,
         state: ListState,
         describe: Callable[[Query], str],
-        yielded: set[str] | None = None,
+        yielded: set[str],
     ) -> None:
         assert spec.key is not None
         self._fetch = fetch
@@ -144,12 +144,28 @@ class KeysetLister(Generic[T]):
 
     def _checked(self, page: Any, query: Query) -> list[int]:
         """The keys of ``page``, after checking what it claims: no more records than asked
-        for, in the order asked for, inside the window asked for."""
+        for, and as many as its ``meta`` says; in the order asked for; inside the window
+        asked for."""
         items = page.items
         url = self._describe(query)
-        size = next((int(v) for k, v in query if k == "per_page"), self._per_page)
+        params = dict(query)
+        size = int(params.get("per_page", self._per_page))
         if len(items) > size:
             raise Untrusted(f"{len(items)} records on a page of {size}", url)
+        meta = page.meta
+        if meta is not None and len(items) < size and meta.next_page is not None:
+            raise Untrusted(f"{len(items)} records on a page of {size} that has a next page", url)
+        if (
+            meta is not None
+            and params.get("page") == "1"
+            and meta.next_page is None
+            and meta.total_count is not None
+            and meta.total_count != len(items)
+        ):
+            raise Untrusted(
+                f"{len(items)} records on the only page of a total_count of {meta.total_count}",
+                url,
+            )
         keys = [self.key(item) for item in items]
         if not self._fine and any(k % SECOND for k in keys):
             self._fine = True
@@ -394,11 +410,13 @@ class KeysetLister(Generic[T]):
         self.state.close(key + SECOND - 1 if wide and not self._desc else key)
 
     def _accept(self, items: list[T], keys: list[int]) -> list[T]:
+        """The records of a page beyond the frontier whose id was never handed out."""
         take, yielded = self.state.take, self.yielded
-        out = [item for item, key in zip(items, keys, strict=True) if take(key, item.id)]  # type: ignore[attr-defined]
-        if yielded is not None:
-            fresh = [item for item in out if item.id not in yielded]  # type: ignore[attr-defined]
-            yielded.update(item.id for item in fresh)  # type: ignore[attr-defined]
-            out = fresh
+        out = []
+        for item, key in zip(items, keys, strict=True):
+            record_id = item.id  # type: ignore[attr-defined]
+            if take(key, record_id) and record_id not in yielded:
+                yielded.add(record_id)
+                out.append(item)
         self._fetch.yielded += len(out)
         return out

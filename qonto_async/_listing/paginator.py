@@ -164,7 +164,9 @@ class Paginator(Generic[T]):
                 upper_us=self._bounds[1],
                 state=state,
                 describe=lambda q: describe([*sort, *q]),
-                yielded=set() if self._spec.moving else None,
+                # Every id handed out: a key that moves meets a record again, and a server
+                # may repeat an id under another key; neither is yielded twice.
+                yielded=set(),
             )
             self._key, live = lister.key, state
             source = self._walk_or_fallback(lister, budget)
@@ -243,8 +245,7 @@ class Paginator(Generic[T]):
             )
 
         verified = self._verified(budget, lister.bounds_query(), skip)
-        if lister.yielded is not None:
-            verified.yielded.update(lister.yielded)
+        verified.yielded.update(lister.yielded)
         async with contextlib.aclosing(verified.pages()) as pages:
             async for part in pages:
                 yield part

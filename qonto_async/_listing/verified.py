@@ -88,6 +88,10 @@ class VerifiedReader(Generic[T]):
                     self._fetch.saw_total(total)
                     if self.total_count is None:
                         self.total_count = total
+                    if page.items and all(
+                        getattr(item, "id", None) in served for item in page.items
+                    ):
+                        break  # a page served whole already in this pass: the server repeats
                     fresh = []
                     for item in page.items:
                         record_id = getattr(item, "id", None)
