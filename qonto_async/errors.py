@@ -360,8 +360,10 @@ class InvalidTransitionError(APIStatusError):
         """``error`` (Qonto's refusal) as an InvalidTransitionError of the same status class."""
         kind = cls
         if cls is InvalidTransitionError:
+            from ._transition_errors import TRANSITION_ERRORS  # they subclass this module's
+
             kind = next(
-                (_TRANSITION_ERRORS[c] for c in type(error).__mro__ if c in _TRANSITION_ERRORS),
+                (TRANSITION_ERRORS[c] for c in type(error).__mro__ if c in TRANSITION_ERRORS),
                 cls,
             )
         new = kind(
@@ -388,54 +390,6 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """5xx: Qonto (or a proxy in front of it) failed."""
-
-
-# An InvalidTransitionError is also its answer's status class: one class for each (named at
-# module level, so that pickle finds them).
-
-
-class BadRequestTransitionError(InvalidTransitionError, BadRequestError):
-    """An :class:`InvalidTransitionError` answered 400."""
-
-
-class AuthenticationTransitionError(InvalidTransitionError, AuthenticationError):
-    """An :class:`InvalidTransitionError` answered 401."""
-
-
-class PermissionDeniedTransitionError(InvalidTransitionError, PermissionDeniedError):
-    """An :class:`InvalidTransitionError` answered 403."""
-
-
-class NotFoundTransitionError(InvalidTransitionError, NotFoundError):
-    """An :class:`InvalidTransitionError` answered 404."""
-
-
-class ConflictTransitionError(InvalidTransitionError, ConflictError):
-    """An :class:`InvalidTransitionError` answered 409."""
-
-
-class UnprocessableEntityTransitionError(InvalidTransitionError, UnprocessableEntityError):
-    """An :class:`InvalidTransitionError` answered 422."""
-
-
-class RateLimitTransitionError(InvalidTransitionError, RateLimitError):
-    """An :class:`InvalidTransitionError` answered 429."""
-
-
-class InternalServerTransitionError(InvalidTransitionError, InternalServerError):
-    """An :class:`InvalidTransitionError` answered 5xx."""
-
-
-_TRANSITION_ERRORS: Mapping[type[APIStatusError], type[InvalidTransitionError]] = {
-    BadRequestError: BadRequestTransitionError,
-    AuthenticationError: AuthenticationTransitionError,
-    PermissionDeniedError: PermissionDeniedTransitionError,
-    NotFoundError: NotFoundTransitionError,
-    ConflictError: ConflictTransitionError,
-    UnprocessableEntityError: UnprocessableEntityTransitionError,
-    RateLimitError: RateLimitTransitionError,
-    InternalServerError: InternalServerTransitionError,
-}
 
 
 _STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {

@@ -8,8 +8,9 @@ out made safe:
   this run), never the local one, and the next run starts :data:`DEFAULT_OVERLAP` before it,
   because a record may carry an ``updated_at`` slightly older than the moment it became
   visible;
-- that clock is checked before it is trusted: a ``Date`` more than :data:`MAX_CLOCK_SKEW`
-  away from this machine's clock (a skewed node, a proxy) raises, and a bound before the
+- that clock is checked before it is trusted: a ``Date`` ahead of this machine's clock by
+  more than the overlap, or behind it by more than :data:`MAX_CLOCK_SKEW` (a skewed node, a
+  proxy), raises, and a bound before the
   cursor (a clock gone back) runs no window and keeps the cursor where it was, so one bad
   answer can never move the cursor past changes no run has read;
 - the window is listed with the exactly-once ``created_at`` machinery of :mod:`._keyset`: a
@@ -30,7 +31,7 @@ import datetime as dt
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
-from ..errors import APIResponseValidationError
+from ..errors import APIResponseValidationError, clip
 from .paginator import Paginator
 from .position import MIN_US, SECOND, checked_us, decode_token, encode_token, us_of, us_to_iso
 
@@ -67,16 +68,17 @@ class _Cursor:
             return cls(us_of(since))
         if not isinstance(since, str) or not since.startswith(_PREFIX):
             raise ValueError(
-                f"since must be a cursor from .cursor, an aware datetime or None, not {since!r}"
+                "since must be a cursor from .cursor, an aware datetime or None, "
+                f"not {clip(repr(since), 80)}"
             )
         what = "a changes() cursor"
         data = decode_token(_PREFIX, since, what)
         try:
             start, until, position = data["s"], data["u"], data["p"]
         except KeyError:
-            raise ValueError(f"not {what}: {since!r}") from None
+            raise ValueError(f"not {what}: {clip(repr(since), 80)}") from None
         if position is not None and not isinstance(position, str):
-            raise ValueError(f"not {what}: {since!r}")
+            raise ValueError(f"not {what}: {clip(repr(since), 80)}")
         return cls(checked_us(start, what, since), checked_us(until, what, since), position)
 
 
@@ -160,14 +162,20 @@ class ChangeFeed(Generic[M]):
         is shown to be near this machine's clock."""
         now, url = await self._server_now()
         local = dt.datetime.now(dt.UTC)
-        if abs(now - local) > MAX_CLOCK_SKEW:
+        # A bound ahead of the true time by more than the overlap would let the next run start
+        # after changes made meanwhile: a server clock ahead is trusted no further than that
+        # (and a second, the Date's resolution); one behind only reads again.
+        ahead = max(dt.timedelta(microseconds=self._overlap_us), dt.timedelta(seconds=1))
+        if now - local > ahead or local - now > MAX_CLOCK_SKEW:
             raise APIResponseValidationError(
                 status=200,
                 body_excerpt="",
                 where=(
-                    f"the server's Date {now.isoformat()} is {abs(now - local)} away from this "
-                    f"machine's clock ({local.isoformat(timespec='seconds')}): changes() will "
-                    "not move its cursor by a clock it cannot trust; check both clocks"
+                    f"the server's Date {now.isoformat()} is {abs(now - local)} "
+                    f"{'ahead of' if now > local else 'behind'} this machine's clock "
+                    f"({local.isoformat(timespec='seconds')}), more than changes() trusts "
+                    f"({ahead} ahead with this overlap, {MAX_CLOCK_SKEW} behind): it will not "
+                    "move its cursor by a clock it cannot trust; check both clocks"
                 ),
                 method="GET",
                 url=url,

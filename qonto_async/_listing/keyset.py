@@ -24,21 +24,18 @@ push the frontier on:
   start if it shrank meanwhile.
 
 Windows start as soon as both neighbouring probes are in, so up to ``prefetch`` requests
-stay in flight and every request but the last carries a full page. A record is yielded only
-when its ``created_at`` is beyond the frontier, or equal to it and its id not yet yielded at
-that instant: no id twice, and memory for ids only at one instant. A probe or window that
-does not reach the frontier (massive change between two requests) is preceded by a
-corrective window read on the spot, so there is never a gap.
+stay ahead of the reader and every request but the last carries a full page. A record is
+yielded only when its key is beyond the frontier, or equal to it and its id not yet yielded
+at that instant, and never if its id was handed out before. A probe or window that does not
+reach the frontier (massive change between two requests) is preceded by a corrective window
+read on the spot, so there is never a gap. While the server shows only whole seconds (it may
+store finer instants), a window's newer bound is sent as the end of its second.
 
-Timestamps shown in whole seconds may hide a finer stored instant, so a window's newer bound
-is sent as the end of its second; what that lets in is filtered by the frontier.
-
-Nothing an answer claims is taken on trust: every page's keys must be in the order asked
-for, no larger than the page size asked for, and inside the window asked for; an instant
-read by offset must yield as many distinct ids as its ``total_count``. An answer that breaks
-one raises :class:`~.trust.Untrusted`, and the paginator reads by page number, verified; an
-instant whose ties the server keeps reordering ends in :class:`ListIncompleteError` (a
-reading by page number would meet the same ties).
+Nothing an answer claims is taken on trust: each page must hold the records its ``meta``
+says, in the order asked for, inside the window asked for; an instant read by offset must
+yield as many distinct ids as its ``total_count``. An answer that breaks one raises
+:class:`~.trust.Untrusted`, and the paginator reads by page number, verified; an instant
+whose ties the server keeps reordering ends in :class:`ListIncompleteError`.
 """
 
 from __future__ import annotations
@@ -52,14 +49,12 @@ from ..errors import ListIncompleteError
 from .page import Page
 from .position import SECOND, ListState, us_to_iso
 from .spec import ListingSpec
-from .trust import Query, RequestBudget, Untrusted, bound_of, outside, timestamp
+from .trust import Query, RequestBudget, Untrusted, bound_of, check_counts, outside, timestamp
 
 __all__ = ["KeysetLister"]
 
 T = TypeVar("T")
-# How many times an instant read by offset is read again when it yields fewer distinct ids
-# than its total_count (ties reordered between requests) before the walk stops trusting it.
-INSTANT_REREADS = 2
+INSTANT_REREADS = 2  # readings again of an instant short of its total_count (reordered ties)
 
 
 class KeysetLister(Generic[T]):
@@ -148,24 +143,7 @@ class KeysetLister(Generic[T]):
         asked for."""
         items = page.items
         url = self._describe(query)
-        params = dict(query)
-        size = int(params.get("per_page", self._per_page))
-        if len(items) > size:
-            raise Untrusted(f"{len(items)} records on a page of {size}", url)
-        meta = page.meta
-        if meta is not None and len(items) < size and meta.next_page is not None:
-            raise Untrusted(f"{len(items)} records on a page of {size} that has a next page", url)
-        if (
-            meta is not None
-            and params.get("page") == "1"
-            and meta.next_page is None
-            and meta.total_count is not None
-            and meta.total_count != len(items)
-        ):
-            raise Untrusted(
-                f"{len(items)} records on the only page of a total_count of {meta.total_count}",
-                url,
-            )
+        check_counts(page, query, url)
         keys = [self.key(item) for item in items]
         if not self._fine and any(k % SECOND for k in keys):
             self._fine = True

@@ -144,7 +144,9 @@ class Paginator(Generic[T]):
         async def sorted_fetch(query: Query) -> Page[Any]:
             return await fetch([*sort, *query])
 
-        budget = RequestBudget(sorted_fetch, self._per_page, lambda q: describe([*sort, *q]))
+        # The walk's probes hold two records fewer than a page: its budget counts in them.
+        size = self._per_page - 2 if self._keyed and self._per_page >= 3 else self._per_page
+        budget = RequestBudget(sorted_fetch, size, lambda q: describe([*sort, *q]))
         live: ListState | None = None  # the keyset walk's frontier
         lister: KeysetLister[Any] | None = None
         verified: VerifiedReader[Any] | None = None

@@ -8,6 +8,8 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 
+from ..errors import clip
+
 __all__ = ["SECOND", "ListState", "decode_token", "encode_token", "us_of", "us_to_iso"]
 
 SECOND = 1_000_000
@@ -29,15 +31,20 @@ def decode_token(prefix: str, token: object, what: str) -> dict[str, object]:
     """The fields of a token from :func:`encode_token`; ``ValueError`` naming ``what`` if it
     is not one (wrong prefix, bad base64 or JSON, not an object)."""
     if not isinstance(token, str) or not token.startswith(prefix):
-        raise ValueError(f"not {what}: {token!r}")
+        raise ValueError(f"not {what}: {_shown(token)}")
     body = token[len(prefix) :]
     try:
         data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    except (binascii.Error, ValueError, TypeError):
-        raise ValueError(f"not {what}: {token!r}") from None
+    except (binascii.Error, ValueError, TypeError, RecursionError):
+        raise ValueError(f"not {what}: {_shown(token)}") from None
     if not isinstance(data, dict):
-        raise ValueError(f"not {what}: {token!r}")
+        raise ValueError(f"not {what}: {_shown(token)}")
     return data
+
+
+def _shown(token: object) -> str:
+    """A token as a message shows it: a forged one may be megabytes long."""
+    return clip(repr(token), 80)
 
 
 def checked_us(value: object, what: str, token: object) -> int | None:
@@ -45,7 +52,7 @@ def checked_us(value: object, what: str, token: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not MIN_US <= value <= MAX_US:
-        raise ValueError(f"not {what}: {token!r}")
+        raise ValueError(f"not {what}: {_shown(token)}")
     return value
 
 
@@ -119,14 +126,14 @@ class ListState:
         try:
             key, closed, ids, desc = data["k"], data["c"], data["i"], data["d"]
         except KeyError:
-            raise ValueError(f"not {what}: {token!r}") from None
+            raise ValueError(f"not {what}: {_shown(token)}") from None
         if desc != descending:
             raise ValueError("this position belongs to a listing in the other order")
         if not isinstance(ids, list):
-            raise ValueError(f"not {what}: {token!r}")
+            raise ValueError(f"not {what}: {_shown(token)}")
         if key is not None:  # an instant, negated when walking newest first
             if isinstance(key, bool) or not isinstance(key, int):
-                raise ValueError(f"not {what}: {token!r}")
+                raise ValueError(f"not {what}: {_shown(token)}")
             checked_us(-key if desc else key, what, token)
         state = cls(descending)
         state.key = key

@@ -18,7 +18,16 @@ from ..errors import ListIncompleteError
 from .page import Page
 from .position import SECOND, us_of
 
-__all__ = ["Fetch", "Query", "RequestBudget", "Untrusted", "bound_of", "outside", "timestamp"]
+__all__ = [
+    "Fetch",
+    "Query",
+    "RequestBudget",
+    "Untrusted",
+    "bound_of",
+    "check_counts",
+    "outside",
+    "timestamp",
+]
 
 Query = list[tuple[str, str]]
 Fetch = Callable[[Query], Awaitable[Page[Any]]]
@@ -96,6 +105,23 @@ class RequestBudget:
             )
         self.spent += 1
         return await self._fetch(query)
+
+
+def check_counts(page: Page[Any], query: Query, url: str) -> None:
+    """A page holds no more records than asked for, and as many as its ``meta`` says: a short
+    page has no next page, and the only page holds ``total_count``. :class:`Untrusted` if not."""
+    items, meta = page.items, page.meta
+    params = dict(query)
+    size = int(params["per_page"])
+    if len(items) > size:
+        raise Untrusted(f"{len(items)} records on a page of {size}", url)
+    if meta is None:
+        return
+    if len(items) < size and meta.next_page is not None:
+        raise Untrusted(f"{len(items)} records on a page of {size} that has a next page", url)
+    total = meta.total_count
+    if params.get("page") == "1" and meta.next_page is None and total not in (None, len(items)):
+        raise Untrusted(f"{len(items)} records on the only page of a total_count of {total}", url)
 
 
 def timestamp(item: object, field: str) -> int | None:

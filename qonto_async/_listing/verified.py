@@ -78,6 +78,7 @@ class VerifiedReader(Generic[T]):
                 self._fetch.grant_pass()
             totals: set[int | None] = set()
             served: set[str] = set()
+            repeated = False  # a page came back whole: this pass proves nothing by itself
             started: dt.datetime | None = None
             async with contextlib.aclosing(self._one_pass()) as pages:
                 async for page in pages:
@@ -91,7 +92,8 @@ class VerifiedReader(Generic[T]):
                     if page.items and all(
                         getattr(item, "id", None) in served for item in page.items
                     ):
-                        break  # a page served whole already in this pass: the server repeats
+                        repeated = True  # a page served whole already in this pass
+                        break
                     fresh = []
                     for item in page.items:
                         record_id = getattr(item, "id", None)
@@ -113,7 +115,7 @@ class VerifiedReader(Generic[T]):
             if moved == _UNKNOWN:
                 # The server's change check cannot be read: only the same ids twice, all of
                 # them, rule a change out.
-                if served == previous and (total is None or len(served) >= total):
+                if served == previous and not repeated and (total is None or len(served) >= total):
                     return
                 changed = True
                 why = "the change check was not applied; a second pass must serve the same ids"
@@ -124,10 +126,14 @@ class VerifiedReader(Generic[T]):
             else:
                 grown = not served <= union
                 union |= served
-                if total is None or len(union) >= total:
+                if (total is None and not repeated) or (total is not None and len(union) >= total):
                     return
                 changed = False
-                why = f"{len(union)} distinct records served of total_count {total}"
+                why = (
+                    f"{len(union)} distinct records served of total_count {total}"
+                    if total is not None
+                    else "the server served a page again (is it ignoring page?)"
+                )
                 if not grown and previous is not None:
                     break  # another pass would serve the same again
             previous = served

@@ -74,9 +74,14 @@ async def stream_in_order(
         index = 0
         while True:
             while index not in results:
-                broken = next((t for t in workers if t.done() and not t.cancelled()), None)
-                if broken is not None and broken.exception() is not None:
-                    raise broken.exception()  # type: ignore[misc]  # e.g. an empty id
+                # Any worker that failed (an empty id, the ids iterable raising), not only the
+                # first one done: a worker that found the iterable finished ends cleanly.
+                broken = next(
+                    (t for t in workers if t.done() and not t.cancelled() and t.exception()),
+                    None,
+                )
+                if broken is not None:
+                    raise broken.exception()  # type: ignore[misc]
                 if exhausted and index >= pulled:
                     return
                 wake = loop.create_future()

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from qonto_async._cli.app import cli
 
+from .ledger_checks import assert_one_line_failure
 from .ledger_processes import (
     killed_run_is_abandoned,
     overlapping_full_syncs,
@@ -54,3 +55,22 @@ def test_the_lock_file_sits_beside_the_ledger(tmp_path: Path) -> None:
 def test_overlapping_full_syncs_soak(tmp_path: Path, delay: float, wait: bool) -> None:
     db = filled(tmp_path)
     overlapping_full_syncs(str(db), sqlite_query(db), delay=delay, wait=wait)
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_a_lock_file_planted_as_a_link_is_refused_and_its_target_untouched(
+    tmp_path: Path, link: str
+) -> None:
+    # Anyone who can write in the ledger's folder could make the lock a link to another file;
+    # taking the lock used to truncate that file (found by the hostile review).
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    lock = tmp_path / "ledger.sqlite.lock"
+    if link == "symlink":
+        lock.symlink_to(victim)
+    else:
+        lock.hardlink_to(victim)
+    command = sync_command(str(tmp_path / "ledger.sqlite"), latency_ms=0)
+    result = CliRunner().invoke(cli, command[command.index("sync") :])
+    assert_one_line_failure(result, 1, str(lock))
+    assert victim.read_text() == "precious\n"

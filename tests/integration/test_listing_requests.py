@@ -36,3 +36,17 @@ async def test_an_early_break_costs_about_what_was_read(
         fake.stats.reset()
         assert len(await qonto.client_invoices.list(per_page=per_page, prefetch=4).all()) == 150
         assert fake.stats.total_requests <= 2 * -(-150 // per_page) + 4
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 5])
+async def test_small_pages_on_an_honest_server_stay_within_the_bound(per_page: int) -> None:
+    # per_page 3 means probes of one record: the bound counted in pages of 3 and ended an
+    # honest listing with ListIncompleteError (found by the hostile review).
+    async with (
+        FakeQonto(client_invoices=120, clients=40, rate_limit=None) as fake,
+        QontoClient(login=fake.login, secret_key=fake.secret_key, base_url=fake.base_url) as qonto,
+    ):
+        invoices = await qonto.client_invoices.list(per_page=per_page, prefetch=4).all()
+        clients = await qonto.clients.list(per_page=per_page, prefetch=4).all()
+    assert len({i.id for i in invoices}) == len(invoices) == 120
+    assert len({c.id for c in clients}) == len(clients) == 40

@@ -188,3 +188,26 @@ async def test_closing_the_client_mid_stream_is_a_typed_error(
             await qonto.aclose()
     assert len(got) == 50
     assert isinstance(got[-1], ClientClosedError)
+
+
+async def test_an_ids_iterable_that_raises_is_never_swallowed(
+    server: tuple[SlowServer, QontoClient],
+) -> None:
+    # The worker that met the failing generator died with its error; the others then found
+    # the generator finished and ended cleanly, and the stream ended short, without the
+    # error, when a clean worker was the first one looked at (found by the hostile review;
+    # it depends on which worker finishes first, hence the rounds).
+    slow, qonto = server
+
+    def ids(n: int) -> Iterator[str]:
+        yield from (f"c{i}" for i in range(n))
+        raise KeyError("the ids' source broke")
+
+    async def drain(n: int) -> None:
+        async for _ in qonto.clients.iter_many(ids(n)):
+            pass
+
+    slow.delays = {f"c{i}": 0.005 for i in range(20)}
+    for n in [3, 4, 20] * 40:
+        with pytest.raises(KeyError, match="source broke"):
+            await drain(n)

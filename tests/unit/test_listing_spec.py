@@ -3,6 +3,7 @@ documents for it, and a collection keyed on another field needs no new listing c
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from typing import Any
@@ -129,3 +130,18 @@ async def test_webhook_subscriptions_list_is_a_paginator_like_every_list() -> No
     assert [len(p.items) for p in pages][:5] == [50, 50, 50, 50, 30]
     assert all(p.date is not None for p in pages)
     assert len(served) == 6 + 10  # two passes of 3 pages, two of 5
+
+
+@pytest.mark.parametrize("shape", ["deep", "huge"])
+def test_a_forged_position_or_cursor_is_a_short_value_error(qonto: QontoClient, shape: str) -> None:
+    # A deeply nested token raised a bare RecursionError; a 1 MB one came back as a 1 MB
+    # message (found by the hostile review).
+    body = b"[" * 100_000 + b"]" * 100_000 if shape == "deep" else b'"' + b"x" * 1_000_000 + b'"'
+    for prefix, make in (
+        ("qlp1.", lambda token: qonto.client_invoices.list(start=token)),
+        ("qcc1.", lambda token: qonto.client_invoices.changes(token)),
+    ):
+        token = prefix + base64.urlsafe_b64encode(body).decode()
+        with pytest.raises(ValueError, match="not a") as caught:
+            make(token)
+        assert len(str(caught.value)) < 300

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 from typing import Any
+
+from .errors import LedgerError
 
 __all__ = ["PG_LOCK", "PG_MIGRATION_LOCK", "FileLock", "pg_key", "pg_try_lock"]
 
@@ -62,8 +65,22 @@ class FileLock:
         """None once held, else who holds it (`` (pid N)`` when known)."""
         if self._fd is not None:
             return None
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        # Never through a link: a lock file planted as a symlink (or a hard link) to another
+        # file would have that file truncated and written to.
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
+            fd = os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot open the lock file {self.path} ({exc.strerror or exc}): if it is a "
+                "link, remove it"
+            ) from None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+                raise LedgerError(
+                    f"the lock file {self.path} is not a plain file of its own (a link?): remove it"
+                )
             if not _try_exclusive(fd):
                 holder = _read_pid(fd)
                 os.close(fd)
