@@ -33,6 +33,7 @@ SUITE: dict[str, list[str]] = {
     "memory": [],
     "listing": [],
     "sync": [],
+    "ledger": [],
     "many_workers": [],
 }
 
@@ -189,6 +190,30 @@ def sync_rows(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def sync_bound_rows(data: dict[str, Any]) -> list[str]:
+    first = data["initial"]
+    bound = first["requests"] / 90.0  # the SDK's default requests_per_second
+    return [
+        f"| `qonto-async sync`, initial run against the rate-limit bound | "
+        f"{first['seconds'] / bound:.2f}x ({first['seconds']:.2f} s against {bound:.2f} s) | "
+        f"{_cmd(data)} |"
+    ]
+
+
+def ledger_rows(data: dict[str, Any]) -> list[str]:
+    rows = []
+    for name in ("SQLite", "PostgreSQL"):
+        if name in data:
+            found = data[name]
+            rows.append(
+                f"| ledger writes, {data['rows']:,} rows (about 4 KB of JSON each), {name} | "
+                f"{found['new_rows_per_s']:,.0f} rows/s new (one page per commit), "
+                f"{found['grouped_rows_per_s']:,.0f} rows/s (8 pages per commit), "
+                f"{found['same_rows_per_s']:,.0f} rows/s unchanged | {_cmd(data)} |"
+            )
+    return rows
+
+
 def many_workers_rows(data: dict[str, Any]) -> list[str]:
     shared, alone = data["rate"]["Redis gate"], data["rate"]["gate per process"]
     tokens = data["oauth"]["RedisTokenStore"]
@@ -220,6 +245,8 @@ def table() -> str:
         ("memory", memory_rows),
         ("listing", listing_rows),
         ("sync", sync_rows),
+        ("sync", sync_bound_rows),
+        ("ledger", ledger_rows),
         ("many_workers", many_workers_rows),
     ):
         path = RESULTS_DIR / f"{name}.json"

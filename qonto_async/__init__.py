@@ -12,7 +12,7 @@ from ._client import PRODUCTION_URL, SANDBOX_URL, QontoClient
 from ._http.auth import OAuthCredentials
 from ._http.raw import RawResponse
 from ._http.stats import ClientStats
-from ._listing.page import Page
+from ._listing.page import Page, Records
 from ._listing.paginator import Paginator, ProgressCallback
 from ._logs import setup_logging
 from ._version import __version__
@@ -131,6 +131,7 @@ __all__ = [
     "QuoteStatus",
     "RateLimitError",
     "RawResponse",
+    "Records",
     "RelatedInvoice",
     "RequestTransfer",
     "SuggestedTransaction",

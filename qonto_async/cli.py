@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> None:
             f"qonto-async: the command line needs {exc.name}: pip install 'qonto-async[cli]'\n"
         )
         sys.exit(2)
+    except KeyboardInterrupt:  # Ctrl-C while the command was still being imported
+        sys.stderr.write("error: interrupted\n")
+        sys.exit(130)
     run(argv)
 
 

@@ -153,3 +153,19 @@ def _postgres_answers(url: str) -> bool:
         return True
     except psycopg.OperationalError:
         return False
+
+
+def fresh_database(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL database of its own on the test server, dropped afterwards: the URL."""
+    import uuid
+
+    import psycopg
+
+    name = f"ledger_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

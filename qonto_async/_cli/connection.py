@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -76,7 +77,10 @@ _CONNECTION_OPTIONS = [
     ),
     click.option("--sandbox", is_flag=True, help="Use Qonto's sandbox (needs a staging token)."),
     click.option(
-        "--fake", is_flag=True, help="Run against an embedded fake Qonto: no account, no network."
+        "--fake",
+        is_flag=True,
+        help="Run against an embedded fake Qonto: no account, no network; a new one for "
+        "each command (what a command writes there is gone after it).",
     ),
     click.option(
         "--fake-size",
@@ -161,13 +165,14 @@ async def open_target(
         )
         if warm is not None:
             fake.warm(warm)
-        async with (
-            fake,
-            QontoClient(
-                login=fake.login, secret_key=fake.secret_key, base_url=fake.base_url, **settings
-            ) as client,
-        ):
-            yield client, fake
+        with _quiet_server_logs():
+            async with (
+                fake,
+                QontoClient(
+                    login=fake.login, secret_key=fake.secret_key, base_url=fake.base_url, **settings
+                ) as client,
+            ):
+                yield client, fake
         return
     if conn.sandbox and conn.base_url:
         raise UsageFailure("--sandbox and --base-url (or QONTO_BASE_URL) are exclusive")
@@ -193,3 +198,23 @@ async def open_target(
         raise UsageFailure(str(exc)) from None
     async with client:
         yield client, None
+
+
+# What the embedded fake's web server logs: a request it was still handling when Ctrl-C
+# closed the client's connections ends in a traceback there, which is no news to the user.
+_SERVER_LOGGERS = ("aiohttp.server", "aiohttp.web", "aiohttp.access")
+
+
+@contextlib.contextmanager
+def _quiet_server_logs() -> Iterator[None]:
+    def drop(record: logging.LogRecord) -> bool:
+        return False
+
+    loggers = [logging.getLogger(name) for name in _SERVER_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(drop)

@@ -26,8 +26,8 @@ from rich.text import Text
 from .. import QontoClient, QontoError
 from .connection import Connection, connection_options, open_client
 from .failures import Failure, Interrupted, OutputClosed, UsageFailure, describe_failure, run_async
-from .filters import filter_options, filters
-from .output import FileSink, Format, RecordWriter, open_output
+from .filters import check_ranges, filter_options, filters
+from .output import FileSink, Format, RecordWriter, open_output, remove_stale_temporaries
 
 __all__ = ["RESOURCES", "export"]
 
@@ -98,7 +98,8 @@ def export() -> None:
 
     A file is written beside its target and renamed into place only when the export
     succeeds: a failed run leaves the previous file untouched, and an interrupted one keeps
-    what it wrote as FILE.partial.
+    what it wrote as FILE.partial. The temporary file of a run killed outright
+    (.FILE.PID.XXXXXXXX.tmp) is removed by the next export to FILE.
     """
 
 
@@ -113,15 +114,23 @@ def _make_command(command_name: str, resource: str) -> None:
         **filter_values: Any,
     ) -> None:
         chosen: Format = fmt or ("csv" if out and out.lower().endswith(".csv") else "jsonl")
+        checked = filters(filter_values)
+        check_ranges(checked)
         try:
             sink = open_output(out)
+        except IsADirectoryError:
+            example = os.path.join(out or ".", f"{command_name}.{chosen}")
+            raise UsageFailure(
+                f"--out {out} is a directory: name a file, e.g. --out {example}"
+            ) from None
         except OSError as exc:
             raise Failure(f"cannot write {out}: {exc.strerror or exc}") from None
+        if isinstance(sink, FileSink):
+            for stale in remove_stale_temporaries(sink.target):
+                click.echo(f"removed {stale}: left by an export that was killed", err=True)
         writer = RecordWriter(sink, chosen, resource)
         show = sys.stderr.isatty() if progress is None else progress
-        _export(
-            conn, command_name, resource, writer, filters(filter_values), per_page, prefetch, show
-        )
+        _export(conn, command_name, resource, writer, checked, per_page, prefetch, show)
 
     command.__name__ = command_name.replace("-", "_")
     command.__doc__ = f"Export {command_name.replace('-', ' ')}."

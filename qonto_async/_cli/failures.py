@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ from .. import (
     PermissionDeniedError,
     QontoError,
 )
-from .ledger.errors import LedgerBusyError, LedgerError, NotALedgerError
+from ..ledger import LedgerBusyError, LedgerError, NotALedgerError
 
 __all__ = [
     "EXIT_AUTH",
@@ -35,6 +36,7 @@ __all__ = [
     "describe_failure",
     "describe_ledger_error",
     "run_async",
+    "where_not_found",
 ]
 
 T = TypeVar("T")
@@ -47,6 +49,7 @@ EXIT_NETWORK = 5
 EXIT_BUSY = 75  # sysexits' EX_TEMPFAIL: another sync holds the ledger; try again later
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, like a shell tool killed by a closed pipe
+URL_SHOWN = 200  # characters of a URL a message repeats, as the SDK's own messages
 
 
 class Failure(click.ClickException):
@@ -87,10 +90,20 @@ def describe_failure(exc: QontoError, what: str | None = None) -> Failure:
     if isinstance(exc, NotFoundError):
         subject = f"{what} {exc.resource_id!r}" if what and exc.resource_id else "resource"
         trace = f" (trace_id {exc.trace_id})" if exc.trace_id else ""
-        return Failure(f"{subject} not found{trace}", EXIT_NOT_FOUND)
+        return Failure(f"{subject} not found{trace}: {where_not_found(exc)}", EXIT_NOT_FOUND)
     if isinstance(exc, APIConnectionError):
         return Failure(f"network failure: {exc}", EXIT_NETWORK)
     return Failure(str(exc))
+
+
+def where_not_found(exc: NotFoundError) -> str:
+    """Which URL answered 404, and a hint when it is not an API path: a ``--base-url``
+    with a path (``http://host/api``) makes every id look unknown."""
+    url = exc.url if len(exc.url) <= URL_SHOWN else f"{exc.url[:URL_SHOWN]}..."
+    text = f"{exc.method} {url} answered 404"
+    if not urllib.parse.urlsplit(exc.url).path.startswith("/v2/"):
+        text += "; is --base-url (or QONTO_BASE_URL) right? It is the origin, before /v2"
+    return text
 
 
 def describe_ledger_error(exc: LedgerError) -> Failure:

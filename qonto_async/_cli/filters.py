@@ -1,7 +1,8 @@
 """The filter options of ``export``, checked before any request is sent.
 
 A status Qonto does not know, or a date Qonto would refuse, is a usage error (exit 2) that
-lists what is accepted: ``--status payed`` must not export zero records and succeed.
+lists what is accepted: ``--status payed`` must not export zero records and succeed. So is a
+range no record can be in (``--created-at-from`` after ``--created-at-to``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import click
 
 from ..models import CLIENT_INVOICE_STATUSES, SUPPLIER_INVOICE_STATUSES
 
-__all__ = ["STATUSES", "filter_options", "filters"]
+__all__ = ["STATUSES", "check_ranges", "filter_options", "filters"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Decorator = Callable[[F], F]
@@ -116,3 +117,43 @@ def filters(values: dict[str, Any]) -> dict[str, Any]:
     if "status" in chosen:
         chosen["status"] = list(chosen["status"])
     return chosen
+
+
+# A date with no time zone, compared with a timestamp: where on Earth it could start or end.
+_EARLIEST_ZONE = dt.timezone(dt.timedelta(hours=14))
+_LATEST_ZONE = dt.timezone(dt.timedelta(hours=-12))
+
+
+def _bound(text: str) -> dt.datetime | dt.date:
+    if "T" in text or " " in text:
+        return dt.datetime.fromisoformat(text)
+    return dt.date.fromisoformat(text)
+
+
+def _instant(value: dt.datetime | dt.date, *, end: bool) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    if end:  # the latest moment the day can mean, wherever the organisation is
+        return dt.datetime.combine(value, dt.time.max, _LATEST_ZONE)
+    return dt.datetime.combine(value, dt.time.min, _EARLIEST_ZONE)
+
+
+def check_ranges(values: dict[str, Any]) -> None:
+    """A usage error (exit 2) naming both values when a ``_from`` bound is after its
+    ``_to`` (both included): such a range selects nothing, and must not look like an empty
+    account. A date against a timestamp is refused only when no time zone reconciles them."""
+    for field in ("created_at", "updated_at"):
+        low, high = values.get(f"{field}_from"), values.get(f"{field}_to")
+        if low is None or high is None:
+            continue
+        start, stop = _bound(low), _bound(high)
+        if type(start) is dt.date and type(stop) is dt.date:
+            empty = start > stop
+        else:
+            empty = _instant(start, end=False) > _instant(stop, end=True)
+        if empty:
+            option = field.replace("_", "-")
+            raise click.UsageError(
+                f"--{option}-from {low} is after --{option}-to {high}: no record can match",
+                click.get_current_context(silent=True),
+            )

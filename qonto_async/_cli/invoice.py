@@ -1,6 +1,7 @@
 """``qonto-async invoice {create,finalize,send,mark-paid}``: the client-invoice lifecycle
-for scripts. Each prints the invoice Qonto answered as JSON; pass ``--idempotency-key`` to
-make a re-run of the same command a no-op."""
+for scripts. Each prints the invoice Qonto answered as JSON (``send``, whose answer is
+empty: the invoice read back after it); pass ``--idempotency-key`` to make a re-run of the
+same command a no-op."""
 
 from __future__ import annotations
 
@@ -69,7 +70,15 @@ key_option = click.option(
 
 @click.group()
 def invoice() -> None:
-    """Create, finalize, send and mark client invoices as paid."""
+    """Create, finalize, send and mark client invoices as paid.
+
+    Each command prints the invoice as JSON on stdout.
+
+    --fake starts a new fake Qonto for each command and drops it when the command ends, so
+    an invoice made by `invoice create --fake` is unknown to the next command. To chain
+    commands against a fake, serve one that lasts (`python -m qonto_async.testing --port
+    8080`, which prints the variables to export) and leave --fake out.
+    """
 
 
 @invoice.command()
@@ -155,9 +164,9 @@ def send(
     copy_to_self: bool,
     idempotency_key: str | None,
 ) -> None:
-    """Email an issued invoice."""
+    """Email an issued invoice; prints the invoice as it stands after."""
 
-    async def action(client: QontoClient, fake: FakeQonto | None) -> None:
+    async def action(client: QontoClient, fake: FakeQonto | None) -> Any:
         await client.client_invoices.send(
             invoice_id,
             send_to=list(send_to),
@@ -167,6 +176,8 @@ def send(
             idempotency_key=idempotency_key,
         )
         click.echo(f"sent {invoice_id} to {', '.join(send_to)}", err=True)
+        # Qonto answers a send with no body: the invoice printed is read back after it.
+        return await client.client_invoices.get(invoice_id)
 
     _run(conn, action)
 

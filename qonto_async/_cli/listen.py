@@ -1,10 +1,12 @@
 """``qonto-async listen``: receive Qonto's webhooks and apply them to the ledger, or verify
 and relay them to a local app (``--forward``), as ``stripe listen`` does.
 
-With the ledger, events land in the tables ``sync`` keeps: created and updated records are
-upserted, a deleted client is marked ``deleted_at`` (polling cannot see deletions; webhooks
-can). Polling and webhooks together keep the ledger exact: webhooks bring changes within
-seconds, and the next ``sync`` catches any event that was lost.
+With the ledger, events land in the tables ``sync`` keeps, through
+:meth:`qonto_async.ledger.Ledger.apply`: created and updated records are upserted unless the
+row is more recent, a deleted client is marked ``deleted_at`` (polling cannot see deletions;
+webhooks can). A delivery is answered 200 only once its event is committed to the ledger;
+one that cannot be stored in time (the ledger locked by another writer, a full disk) is
+answered 5xx, and Qonto delivers it again.
 """
 
 from __future__ import annotations
@@ -17,38 +19,41 @@ import aiohttp
 import click
 from aiohttp import web
 
-from .. import Client, ClientInvoice
+from ..ledger import Ledger, LedgerError
 from ..webhooks import (
     SIGNATURE_HEADER,
-    ClientDeleted,
     WebhookEvent,
     WebhookReceiver,
     WebhookVerificationError,
     aiohttp_handler,
     verify,
 )
-from .failures import Failure, Interrupted, UsageFailure, describe_ledger_error, run_async
-from .ledger import Ledger, LedgerError
+from .failures import Failure, UsageFailure, describe_ledger_error, run_async
+from .ledger_option import db_option
+from .listen_fake import feed_from_fake, made_up_secret
 
 __all__ = ["listen", "listening"]
 
 Echo = Callable[[str], None]
 
 
+SECRET_LENGTHS = (32, 128)  # what Qonto accepts for a subscription's secret
+
+
 def ledger_handler(ledger: Ledger, echo: Echo) -> Callable[[WebhookEvent], Awaitable[None]]:
     async def apply(event: WebhookEvent) -> None:
-        data = event.data
-        if isinstance(data, Client):
-            resource = "clients"
-        elif isinstance(data, ClientInvoice):
-            resource = "client_invoices"
-        else:
-            echo(f"ignored  {event.type} {event.id}")
-            return
-        ledger.apply_event(resource, data, deleted=isinstance(event, ClientDeleted))
-        echo(f"applied  {event.type} {data.id}")
+        outcome = await ledger.apply(event)
+        record = getattr(event.data, "id", None) if outcome != "ignored" else event.id
+        echo(f"{outcome:<8} {event.type} {record}")
 
     return apply
+
+
+def report(echo: Echo) -> Callable[[WebhookEvent, BaseException], None]:
+    def failed(event: WebhookEvent, error: BaseException) -> None:
+        echo(f"failed   {event.type} {event.id}: {error} (answered 5xx: Qonto delivers it again)")
+
+    return failed
 
 
 def relay(
@@ -99,7 +104,12 @@ async def listening(
         app.router.add_post(path, relay(forward, secrets, echo))
     else:
         assert ledger is not None
-        receiver = WebhookReceiver(secrets, ledger_handler(ledger, echo))
+        receiver = WebhookReceiver(
+            secrets,
+            ledger_handler(ledger, echo),
+            acknowledge="after_handling",  # 200 means stored in the ledger
+            on_error=report(echo),
+        )
         app.router.add_post(path, aiohttp_handler(receiver))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -116,65 +126,94 @@ async def listening(
         await runner.cleanup()
 
 
+def _check_secrets(secrets: tuple[str, ...]) -> None:
+    low, high = SECRET_LENGTHS
+    for secret in secrets:
+        if not low <= len(secret) <= high:
+            raise UsageFailure(
+                f"a Qonto webhook secret has {low} to {high} characters; one given has "
+                f"{len(secret)}"
+            )
+
+
 @click.command()
-@click.option(
-    "--db",
-    default="ledger.sqlite",
-    show_default=True,
-    help="The ledger: a SQLite file, or a postgresql:// URL.",
-)
+@db_option
 @click.option(
     "--secret",
     "secrets",
     multiple=True,
     envvar="QONTO_WEBHOOK_SECRET",
-    help="The subscription's signing secret (env QONTO_WEBHOOK_SECRET); repeat while rotating.",
+    help="The subscription's signing secret, 32 to 128 characters (env QONTO_WEBHOOK_SECRET); "
+    "repeat while rotating.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.option("--path", default="/webhooks/qonto", show_default=True)
 @click.option("--forward", metavar="URL", help="Verify and relay to URL instead of the ledger.")
+@click.option(
+    "--fake",
+    is_flag=True,
+    help="Subscribe an embedded fake Qonto that changes a client every --fake-every seconds "
+    "(a secret is made up if none is given): see events land, no account needed.",
+)
+@click.option(
+    "--fake-every", type=click.FloatRange(min=0.05), default=1.0, show_default=True, hidden=True
+)
 def listen(
-    db: str, secrets: tuple[str, ...], host: str, port: int, path: str, forward: str | None
+    db: str,
+    secrets: tuple[str, ...],
+    host: str,
+    port: int,
+    path: str,
+    forward: str | None,
+    fake: bool,
+    fake_every: float,
 ) -> None:
     """Receive Qonto's webhooks: apply them to the ledger, or relay them with --forward.
 
     Point a subscription (``qonto.webhook_subscriptions.create``) at the printed URL, made
-    public with your proxy or tunnel. Stop with Ctrl-C.
+    public with your proxy or tunnel. A delivery is answered 200 once its event is stored in
+    the ledger, 5xx if it could not be (Qonto then delivers it again). Stop with Ctrl-C.
     """
+    if fake and not secrets:
+        secrets = (made_up_secret(),)
     if not secrets:
         raise UsageFailure("a webhook secret is needed: --secret or QONTO_WEBHOOK_SECRET")
+    _check_secrets(secrets)
     if not path.startswith("/"):
         raise UsageFailure("--path starts with /")
 
     def echo(line: str) -> None:
         click.echo(line)
 
+    async def serve(ledger: Ledger | None) -> None:
+        async with listening(
+            secrets=secrets,
+            ledger=ledger,
+            forward=forward,
+            host=host,
+            port=port,
+            path=path,
+            echo=echo,
+        ) as (url, _):
+            target = forward or (ledger.name if ledger is not None else db)
+            click.echo(f"listening on {url} -> {target} (Ctrl-C to stop)", err=True)
+            if fake:
+                await feed_from_fake(url, secrets[0], fake_every, echo)
+            await asyncio.Event().wait()
+
     async def work() -> None:
-        try:
-            ledger = None if forward else Ledger(db)
-        except LedgerError as exc:
-            raise describe_ledger_error(exc) from None
-        try:
-            async with listening(
-                secrets=secrets,
-                ledger=ledger,
-                forward=forward,
-                host=host,
-                port=port,
-                path=path,
-                echo=echo,
-            ) as (url, _):
-                target = forward or db
-                click.echo(f"listening on {url} -> {target} (Ctrl-C to stop)", err=True)
-                await asyncio.Event().wait()
-        finally:
-            if ledger is not None:
-                ledger.close()
+        if forward:
+            await serve(None)
+            return
+        async with Ledger.open(db) as ledger:
+            await serve(ledger)
 
     try:
         run_async(work)
     except (KeyboardInterrupt, asyncio.CancelledError):
-        raise Interrupted("stopped") from None
+        click.echo("stopped", err=True)  # Ctrl-C is how listen ends: not a failure
+    except LedgerError as exc:
+        raise describe_ledger_error(exc) from None
     except OSError as exc:
         raise Failure(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -8,7 +8,9 @@ A file target is never overwritten until the export succeeds: records go to a te
 beside it (same directory, so the final rename is atomic), which replaces the target only at
 the end. A failed run removes its temporary file and leaves yesterday's export as it was; an
 interrupted run keeps what it wrote under ``<target>.partial``, so nobody mistakes it for a
-complete export.
+complete export. A run killed outright (``kill -9``, a power cut) cannot clean up: its
+temporary file, named after the target and the writer's pid, is removed by the next export to
+that target once its writer is gone (or once it is :data:`STALE_AFTER` seconds old).
 """
 
 from __future__ import annotations
@@ -17,14 +19,27 @@ import contextlib
 import csv
 import io
 import os
+import re
+import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import msgspec
 
-__all__ = ["COLUMNS", "FileSink", "Format", "RecordWriter", "Sink", "StdoutSink", "open_output"]
+__all__ = [
+    "COLUMNS",
+    "STALE_AFTER",
+    "FileSink",
+    "Format",
+    "RecordWriter",
+    "Sink",
+    "StdoutSink",
+    "open_output",
+    "remove_stale_temporaries",
+]
 
 Format = Literal["jsonl", "csv"]
 Row = dict[str, Any]
@@ -113,14 +128,25 @@ class StdoutSink:
         self._stream.flush()
 
 
+STALE_AFTER = 24 * 3600.0
+"""Seconds after which a temporary file of ours counts as abandoned even if its writer's pid
+is alive (pids are reused), or when it predates the pid in the name."""
+
+
 class FileSink:
-    """A temporary file beside ``target`` that becomes ``target`` only on :meth:`commit`."""
+    """A temporary file beside ``target`` that becomes ``target`` only on :meth:`commit`.
+
+    It is named ``.<target name>.<pid>.<random>.tmp``: the pid says whether its writer still
+    runs (see :func:`remove_stale_temporaries`).
+    """
 
     def __init__(self, target: str) -> None:
         self.target = target
         self.name = target
         directory, base = os.path.split(os.path.abspath(target))
-        fd, self._temp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
+        fd, self._temp = tempfile.mkstemp(
+            prefix=f".{base}.{os.getpid()}.", suffix=".tmp", dir=directory
+        )
         self._file = os.fdopen(fd, "wb", buffering=0)
 
     def write(self, data: bytes) -> None:
@@ -168,14 +194,70 @@ def _mode_for(target: str) -> int:
 
 
 def open_output(target: str | None) -> Sink:
-    """Standard output for ``None`` or ``-``, else a :class:`FileSink` for the path."""
+    """Standard output for ``None`` or ``-``, else a :class:`FileSink` for the path; a
+    directory is an :class:`IsADirectoryError`, before anything is written."""
     if target in (None, "-"):
         return StdoutSink()
     assert target is not None
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"{target} is a directory")
     directory = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"no such directory: {directory}")
     return FileSink(target)
+
+
+_UID = os.getuid() if hasattr(os, "getuid") else 0  # Windows: st_uid is always 0
+
+
+def remove_stale_temporaries(target: str, now: float | None = None) -> list[str]:
+    """Remove the temporary files an export to ``target`` left when it was killed before
+    it could clean up; returns their paths.
+
+    Only files named as :class:`FileSink` names them for this very target, regular files
+    (not links) of this user, and only stale ones: their writer's pid no longer runs, or
+    they are older than :data:`STALE_AFTER` (a name without a pid, from an older version,
+    goes by its age alone). A run still writing keeps its file.
+    """
+    directory, base = os.path.split(os.path.abspath(target))
+    pattern = re.compile(rf"\.{re.escape(base)}\.(?:(\d+)\.)?[a-z0-9_]{{8}}\.tmp")
+    current = time.time() if now is None else now
+    removed: list[str] = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        path = os.path.join(directory, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != _UID:
+            continue
+        pid = int(match.group(1)) if match.group(1) else None
+        old = current - info.st_mtime > STALE_AFTER
+        if old or (pid is not None and not _running(pid)):
+            with contextlib.suppress(OSError):
+                os.remove(path)
+                removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user's counts as running)."""
+    if pid == os.getpid() or os.name == "nt":  # Windows' os.kill would terminate it
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # not ours to signal, or a platform without signal 0
+        return True
+    return True
 
 
 class RecordWriter:

@@ -32,6 +32,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
 from ..errors import APIResponseValidationError, clip
+from .page import Records
 from .paginator import Paginator
 from .position import MIN_US, SECOND, checked_us, decode_token, encode_token, us_of, us_to_iso
 
@@ -129,12 +130,15 @@ class ChangeFeed(Generic[M]):
                 for item in page:
                     yield item
 
-    def pages(self) -> AsyncGenerator[list[M], None]:
+    def pages(self) -> AsyncGenerator[Records[M], None]:
         """The records page by page: ``cursor`` after a page covers it, so storing a page
-        and the cursor together (one transaction) makes a consumer resumable at any point."""
+        and the cursor together (one transaction) makes a consumer resumable at any point.
+        Each page is a :class:`~qonto_async.Records`, a ``list`` whose ``raw`` maps each
+        record's id to its JSON exactly as the server sent it (store that, not the model
+        re-encoded, to keep the fields the models do not know)."""
         return self._run()
 
-    async def _run(self) -> AsyncGenerator[list[M], None]:
+    async def _run(self) -> AsyncGenerator[Records[M], None]:
         start = self._start
         until = start.until
         if until is None:
@@ -151,7 +155,7 @@ class ChangeFeed(Generic[M]):
         self._paginator = paginator
         async with contextlib.aclosing(paginator.pages()) as pages:
             async for page in pages:
-                yield page.items
+                yield Records.of(page)
         self._paginator = None
         # The next run starts again at the second the bound lies in: a change made later in
         # that second, after this run read past it, is then read (at least once).

@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, Generic, TypeVar
 
 from .keyset import KeysetLister
-from .page import Page
+from .page import Page, derived_page
 from .position import ListState
 from .spec import ListingSpec
 from .trust import Fetch, Query, RequestBudget, Untrusted, timestamp
@@ -35,9 +35,10 @@ class Paginator(Generic[T]):
     """Every item of a list endpoint, page after page.
 
     ``async for item in paginator`` yields items; ``paginator.pages()`` yields :class:`Page`
-    objects (``page.date`` is the server's time of the answer); ``await paginator.all()``
-    collects everything. Each iteration starts over (from ``start``, when given). Breaking
-    out of the loop cancels the requests in flight.
+    objects (``page.date`` is the server's time of the answer, ``page.raw`` each of its
+    items' JSON as the server sent it); ``await paginator.all()`` collects everything. Each
+    iteration starts over (from ``start``, when given). Breaking out of the loop cancels the
+    requests in flight.
 
     In the listing's own order (the default), every record that exists from the first
     request to the last is yielded exactly once, whatever is created, changed or deleted
@@ -196,7 +197,7 @@ class Paginator(Generic[T]):
                 done += len(items)
                 if self._on_progress is not None:
                     self._on_progress(done, budget.total or None)
-                yield Page(items, page.meta, number, page.date)
+                yield derived_page(page, items, number)
                 if left == 0:
                     return
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from ._dates import Timestamp
-from .common import Address, Meta, Phone, QontoModel, model_decoder
+from .common import Address, Meta, Phone, QontoModel, model_decoder, page_decoder
 
 __all__ = ["CLIENT_SORT_FIELDS", "Client", "ClientList", "decode_client", "decode_client_list"]
 
@@ -68,6 +68,8 @@ class _ClientEnvelope(QontoModel, frozen=True, kw_only=True):
 
 _CLIENT = model_decoder(_ClientEnvelope)
 _CLIENT_LIST = model_decoder(ClientList)
+decode_client_page = page_decoder(ClientList, Client)
+"""``{"clients": [...], "meta": {...}}`` with each item's JSON as sent (for listings)."""
 
 
 def decode_client(data: bytes) -> Client:

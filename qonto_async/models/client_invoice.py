@@ -9,7 +9,14 @@ import msgspec
 
 from ._dates import Day, Timestamp
 from .client import Client
-from .common import Amount, EInvoicingLifecycleEvent, Meta, QontoModel, model_decoder
+from .common import (
+    Amount,
+    EInvoicingLifecycleEvent,
+    Meta,
+    QontoModel,
+    model_decoder,
+    page_decoder,
+)
 
 __all__ = [
     "CLIENT_INVOICE_SORT_FIELDS",
@@ -174,6 +181,8 @@ class _ClientInvoiceEnvelope(QontoModel, frozen=True, kw_only=True):
 
 _CLIENT_INVOICE = model_decoder(_ClientInvoiceEnvelope)
 _CLIENT_INVOICE_LIST = model_decoder(ClientInvoiceList)
+decode_client_invoice_page = page_decoder(ClientInvoiceList, ClientInvoice)
+"""``{"client_invoices": [...], "meta": {...}}`` with each item's JSON as sent (for listings)."""
 
 
 def decode_client_invoice(data: bytes) -> ClientInvoice:

@@ -10,7 +10,7 @@ import msgspec
 from ._dates import Day, Timestamp
 from .client import Client
 from .client_invoice import ClientInvoiceItem, Discount
-from .common import Amount, Meta, QontoModel, model_decoder
+from .common import Amount, Meta, QontoModel, model_decoder, page_decoder
 
 __all__ = [
     "QUOTE_STATUSES",
@@ -103,6 +103,10 @@ _QUOTE = model_decoder(_QuoteEnvelope)
 _QUOTE_LIST = model_decoder(QuoteList)
 _CREDIT_NOTE = model_decoder(_CreditNoteEnvelope)
 _CREDIT_NOTE_LIST = model_decoder(CreditNoteList)
+decode_quote_page = page_decoder(QuoteList, Quote)
+"""``{"quotes": [...], "meta": {...}}`` with each item's JSON as sent (for listings)."""
+decode_credit_note_page = page_decoder(CreditNoteList, CreditNote)
+"""``{"credit_notes": [...], "meta": {...}}`` with each item's JSON as sent (for listings)."""
 
 
 def decode_quote(data: bytes) -> Quote:

@@ -8,7 +8,14 @@ from typing import Literal, get_args
 import msgspec
 
 from ._dates import Day, Timestamp
-from .common import Amount, EInvoicingLifecycleEvent, Meta, QontoModel, model_decoder
+from .common import (
+    Amount,
+    EInvoicingLifecycleEvent,
+    Meta,
+    QontoModel,
+    model_decoder,
+    page_decoder,
+)
 
 __all__ = [
     "SUPPLIER_INVOICE_SORT_FIELDS",
@@ -176,6 +183,8 @@ class _SupplierInvoiceEnvelope(QontoModel, frozen=True, kw_only=True):
 
 _SUPPLIER_INVOICE = model_decoder(_SupplierInvoiceEnvelope)
 _SUPPLIER_INVOICE_LIST = model_decoder(SupplierInvoiceList)
+decode_supplier_invoice_page = page_decoder(SupplierInvoiceList, SupplierInvoice)
+"""``{"supplier_invoices": [...], "meta": {...}}`` with each item's JSON as sent (for listings)."""
 
 
 _BARE_SUPPLIER_INVOICE = model_decoder(SupplierInvoice)

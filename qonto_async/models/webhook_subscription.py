@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from ._dates import Timestamp
-from .common import Meta, QontoModel, model_decoder
+from .common import Meta, QontoModel, model_decoder, page_decoder
 
 __all__ = [
     "WebhookSubscription",
@@ -44,6 +44,8 @@ class WebhookSubscriptionList(QontoModel, frozen=True, kw_only=True):
 
 _ONE = model_decoder(WebhookSubscription)
 _LIST = model_decoder(WebhookSubscriptionList)
+decode_webhook_subscription_page = page_decoder(WebhookSubscriptionList, WebhookSubscription)
+"""``{"subscriptions": [...], "meta": {...}}`` with each item's JSON as sent (for listings)."""
 
 
 def decode_webhook_subscription(data: bytes) -> WebhookSubscription:

@@ -16,6 +16,8 @@ from collections.abc import (
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, overload
 from urllib.parse import quote
 
+import msgspec
+
 from .._http.raw import RawMethod, RawResponse, RawResponses, capture
 from .._http.transport import Transport
 from .._listing.paginator import ProgressCallback
@@ -39,13 +41,18 @@ _LIST_OPTIONS = ListOptions.__optional_keys__
 
 
 class ListAnswer(Protocol[M]):
-    """A decoded list page: its records and Qonto's ``meta``."""
+    """A decoded list page: its records, Qonto's ``meta`` and ``raws``, each record's JSON
+    as the server sent it, parallel to ``items`` (see
+    :func:`~qonto_async.models.common.page_decoder`)."""
 
     @property
     def items(self) -> list[M]: ...
 
     @property
     def meta(self) -> Meta | None: ...
+
+    @property
+    def raws(self) -> list[msgspec.Raw]: ...
 
 
 MAX_PER_PAGE = 100
@@ -103,7 +110,8 @@ class Resource:
 class ReadableResource(Resource, Generic[M]):
     """``get``, ``get_many`` and the paging half of ``list`` for one collection.
 
-    A subclass names its ``_path`` and hands its two decoders (one record, one page) over.
+    A subclass names its ``_path`` and hands its two decoders over: one record, and one page
+    that keeps each record's JSON (a :func:`~qonto_async.models.common.page_decoder`).
     """
 
     _path: ClassVar[str]

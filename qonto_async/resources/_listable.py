@@ -13,7 +13,7 @@ from yarl import URL
 from .._http.answers import public_url
 from .._http.call import QueryParams
 from .._listing.changes import DEFAULT_OVERLAP, ChangeFeed
-from .._listing.page import Page
+from .._listing.page import Page, decoded_page
 from .._listing.paginator import Paginator
 from .._listing.spec import ListingSpec
 from ..errors import APIResponseValidationError
@@ -78,7 +78,8 @@ class ListableResource(ReadableResource[M]):
             decoded, answer = await transport.request_with_answer(
                 "GET", path, decode_page, params=merged(base, query)
             )
-            return Page(decoded.items, decoded.meta, 0, server_date(answer.headers.get("Date")))
+            date = server_date(answer.headers.get("Date"))
+            return decoded_page(decoded, decoded.items, decoded.meta, date)
 
         def describe(query: QueryParams) -> str:
             url = URL(transport.base_url + path, encoded=True)

@@ -15,7 +15,7 @@ from ..models.client_invoice import (
     ClientInvoice,
     ClientInvoiceStatus,
     decode_client_invoice,
-    decode_client_invoice_list,
+    decode_client_invoice_page,
 )
 from ..models.requests import ClientInvoiceCreateFields, ClientInvoiceFields, RequestOptions
 from ._base import RawReader
@@ -44,7 +44,7 @@ class ClientInvoicesResource(ListableResource[ClientInvoice]):
     _change_filters: ClassVar[dict[str, Any]] = {"exclude_imported": False}
 
     def __init__(self, transport: Transport) -> None:
-        super().__init__(transport, decode_client_invoice, decode_client_invoice_list)
+        super().__init__(transport, decode_client_invoice, decode_client_invoice_page)
 
     def list(
         self,

@@ -8,7 +8,7 @@ from .._http.raw import RawMethod
 from .._http.transport import Transport
 from .._listing.paginator import Paginator
 from .._listing.spec import ListingSpec
-from ..models.client import CLIENT_SORT_FIELDS, Client, decode_client, decode_client_list
+from ..models.client import CLIENT_SORT_FIELDS, Client, decode_client, decode_client_page
 from ..models.requests import ClientCreateFields, ClientFields, RequestOptions
 from ._base import RawReader, quote_id
 from ._listable import ListableResource
@@ -30,7 +30,7 @@ class ClientsResource(ListableResource[Client]):
     )
 
     def __init__(self, transport: Transport) -> None:
-        super().__init__(transport, decode_client, decode_client_list)
+        super().__init__(transport, decode_client, decode_client_page)
 
     def list(
         self,

@@ -14,9 +14,9 @@ from ..models.quote import (
     Quote,
     QuoteStatus,
     decode_credit_note,
-    decode_credit_note_list,
+    decode_credit_note_page,
     decode_quote,
-    decode_quote_list,
+    decode_quote_page,
 )
 from ..models.requests import QuoteCreateFields
 from ._base import RawReader
@@ -38,7 +38,7 @@ class QuotesResource(ListableResource[Quote]):
     _listing = ListingSpec(key="created_at", sorts=SORT_FIELDS)
 
     def __init__(self, transport: Transport) -> None:
-        super().__init__(transport, decode_quote, decode_quote_list)
+        super().__init__(transport, decode_quote, decode_quote_page)
 
     def list(
         self,
@@ -91,7 +91,7 @@ class CreditNotesResource(ListableResource[CreditNote]):
     _listing = ListingSpec(key="created_at", sorts=SORT_FIELDS)
 
     def __init__(self, transport: Transport) -> None:
-        super().__init__(transport, decode_credit_note, decode_credit_note_list)
+        super().__init__(transport, decode_credit_note, decode_credit_note_page)
 
     def list(
         self,

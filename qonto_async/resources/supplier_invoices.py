@@ -21,7 +21,7 @@ from ..models.supplier_invoice import (
     SupplierInvoiceStatus,
     decode_supplier_invoice,
     decode_supplier_invoice_either,
-    decode_supplier_invoice_list,
+    decode_supplier_invoice_page,
 )
 from ._base import RawReader
 from ._bulk_upload import UploadInput, upload_in_chunks
@@ -58,7 +58,7 @@ class SupplierInvoicesResource(ListableResource[SupplierInvoice]):
     _listing = ListingSpec(key="created_at", sorts=SUPPLIER_INVOICE_SORT_FIELDS)
 
     def __init__(self, transport: Transport) -> None:
-        super().__init__(transport, decode_supplier_invoice, decode_supplier_invoice_list)
+        super().__init__(transport, decode_supplier_invoice, decode_supplier_invoice_page)
 
     def list(
         self,

@@ -10,14 +10,14 @@ from yarl import URL
 
 from .._http.answers import public_url
 from .._http.raw import RawMethod, RawResponses
-from .._listing.page import Page
+from .._listing.page import Page, decoded_page
 from .._listing.paginator import Paginator
 from .._listing.spec import ListingSpec
 from ..models.requests import RequestOptions
 from ..models.webhook_subscription import (
     WebhookSubscription,
     decode_webhook_subscription,
-    decode_webhook_subscription_list,
+    decode_webhook_subscription_page,
 )
 from ._base import Resource, quote_id
 from ._listable import server_date
@@ -110,12 +110,13 @@ class WebhookSubscriptionsResource(Resource):
             decoded, answer = await transport.request_with_answer(
                 "GET",
                 PATH,
-                decode_webhook_subscription_list,
+                decode_webhook_subscription_page,
                 params=query,
                 headers=extra_headers,
                 timeout=timeout,
             )
-            return Page(decoded.items, decoded.meta, 0, server_date(answer.headers.get("Date")))
+            date = server_date(answer.headers.get("Date"))
+            return decoded_page(decoded, decoded.items, decoded.meta, date)
 
         def describe(query: builtins.list[tuple[str, str]]) -> str:
             return public_url(URL(transport.base_url + PATH, encoded=True).extend_query(query))

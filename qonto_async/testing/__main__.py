@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -61,19 +62,34 @@ async def _serve(args: argparse.Namespace) -> None:
     if args.warm:
         fake.warm()
     async with fake:
-        lines = [
-            f"Fake Qonto serving on {fake.base_url}",
-            f"QONTO_BASE_URL={fake.base_url}",
-            f"QONTO_LOGIN={fake.login}",
-            f"QONTO_SECRET_KEY={fake.secret_key}",
-            f"OAuth: token_url={fake.token_url} client_id={fake.client_id} "
-            f"client_secret={fake.client_secret} refresh_token={fake.refresh_token}",
-        ]
-        if fake.staging_token:
-            lines.append(f"QONTO_STAGING_TOKEN={fake.staging_token}")
-        lines.append("Ctrl-C to stop.")
-        print("\n".join(lines), flush=True)
+        print("\n".join(_banner(fake)), flush=True)
         await asyncio.Event().wait()
+
+
+def _banner(fake: FakeQonto) -> list[str]:
+    """Where the fake serves, its credentials, and the shell line that points
+    ``qonto-async`` at it (``invoice create`` needs the account it pays into, the IBAN)."""
+    variables = {
+        "QONTO_BASE_URL": fake.base_url,
+        "QONTO_LOGIN": fake.login,
+        "QONTO_SECRET_KEY": fake.secret_key,
+    }
+    if fake.staging_token:
+        variables["QONTO_STAGING_TOKEN"] = fake.staging_token
+    variables["QONTO_IBAN"] = fake.iban
+    lines = [f"Fake Qonto serving on {fake.base_url}"]
+    lines += [f"{name}={value}" for name, value in variables.items()]
+    lines.append(
+        f"OAuth: token_url={fake.token_url} client_id={fake.client_id} "
+        f"client_secret={fake.client_secret} refresh_token={fake.refresh_token}"
+    )
+    clients = fake.ids("clients")
+    if clients:
+        lines.append(f"A client to bill (invoice create --client-id): {clients[0]}")
+    lines.append("To point qonto-async at it, run in another shell:")
+    lines.append("export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in variables.items()))
+    lines.append("Ctrl-C to stop.")
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,6 +31,7 @@ from ._events import (
     UnknownEvent,
     WebhookEvent,
     decode_event,
+    event_body,
 )
 from ._receiver import Acknowledge, ReceiverStats, Reply, WebhookReceiver
 from ._servers import SIGNATURE_HEADER, aiohttp_handler, asgi_app
@@ -61,6 +62,7 @@ __all__ = [
     "aiohttp_handler",
     "asgi_app",
     "decode_event",
+    "event_body",
     "sign",
     "verify",
 ]

@@ -12,6 +12,7 @@ spellings decode to the same classes.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, ClassVar
 
 import msgspec
@@ -32,10 +33,22 @@ __all__ = [
     "UnknownEvent",
     "WebhookEvent",
     "decode_event",
+    "event_body",
 ]
 
+# the delivery body each event decoded here came from, by id(event), dropped with the event
+_BODIES: dict[int, bytes] = {}
 
-class _Event(QontoModel, frozen=True, kw_only=True, tag_field="type"):
+
+def event_body(event: WebhookEvent) -> bytes | None:
+    """The body of the delivery ``event`` was decoded from (by :func:`verify`, the receiver or
+    :func:`decode_event`, in this process), exactly as Qonto sent it; None for an event built
+    another way. Keep it to store the event whole: the typed event holds only the fields the
+    SDK models."""
+    return _BODIES.get(id(event))
+
+
+class _Event(QontoModel, frozen=True, kw_only=True, tag_field="type", gc=True, weakref=True):
     id: str
     created_at: Timestamp | None = None
     organization_id: str | None = None
@@ -81,7 +94,7 @@ class ClientInvoiceUpdated(_Event, frozen=True, kw_only=True, tag="v1/client-inv
     topic = "v1/client-invoices"
 
 
-class UnknownEvent(QontoModel, frozen=True, kw_only=True):
+class UnknownEvent(QontoModel, frozen=True, kw_only=True, gc=True, weakref=True):
     """An event of a type this SDK does not model yet; ``data`` as plain JSON values."""
 
     id: str
@@ -140,9 +153,13 @@ def decode_event(body: bytes) -> WebhookEvent:
     """The event in a (verified) delivery body; :class:`WebhookPayloadError` if it is none,
     nesting too deep for the decoder included (msgspec raises ``RecursionError`` there)."""
     try:
-        return _decode_event(body)
+        event = _decode_event(body)
     except RecursionError:
         raise WebhookPayloadError("the body is nested too deeply to be a webhook event") from None
+    key = id(event)
+    _BODIES[key] = bytes(body)
+    weakref.finalize(event, _BODIES.pop, key, None)
+    return event
 
 
 def _decode_event(body: bytes) -> WebhookEvent:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import signal
 import subprocess
@@ -23,14 +22,9 @@ from qonto_async._cli.output import COLUMNS
 from qonto_async.cli import main
 from qonto_async.testing import FakeQonto
 
+from .cli_env import QONTO_ENV, without_qonto_env
+
 REPO = Path(__file__).resolve().parents[2]
-QONTO_ENV = (
-    "QONTO_LOGIN",
-    "QONTO_SECRET_KEY",
-    "QONTO_ACCESS_TOKEN",
-    "QONTO_STAGING_TOKEN",
-    "QONTO_BASE_URL",
-)
 
 
 @pytest.fixture(scope="module")
@@ -387,7 +381,7 @@ def test_the_summary_says_when_the_rate_limit_made_it_wait(run: Invoke, tmp_path
 
 
 def _start_slow_export(out: Path, fmt: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in QONTO_ENV}
+    env = without_qonto_env()
     return subprocess.Popen(
         [
             sys.executable,
@@ -469,7 +463,7 @@ def test_interrupted_csv_export_leaves_a_valid_partial_file(tmp_path: Path) -> N
 
 
 def test_closed_output_pipe_stops_quietly() -> None:
-    env = {k: v for k, v in os.environ.items() if k not in QONTO_ENV}
+    env = without_qonto_env()
     proc = subprocess.Popen(
         [sys.executable, "-m", "qonto_async.cli", "export", "client-invoices", "--fake"],
         cwd=REPO,

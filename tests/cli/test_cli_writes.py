@@ -13,6 +13,8 @@ from click.testing import CliRunner, Result
 from qonto_async._cli.app import cli
 from qonto_async.testing import FakeQonto, Faults
 
+from .cli_env import fake_env
+
 PDF = b"%PDF-1.4\n"
 
 
@@ -24,15 +26,7 @@ def fake() -> Iterator[FakeQonto]:
 
 
 def run(fake: FakeQonto, *args: str) -> Result:
-    env = {
-        "QONTO_LOGIN": fake.login,
-        "QONTO_SECRET_KEY": fake.secret_key,
-        "QONTO_BASE_URL": fake.base_url,
-        "QONTO_ACCESS_TOKEN": None,
-        "QONTO_STAGING_TOKEN": None,
-        "QONTO_IBAN": fake.iban,
-    }
-    return CliRunner().invoke(cli, list(args), env=env)
+    return CliRunner().invoke(cli, list(args), env=fake_env(fake, QONTO_IBAN=fake.iban))
 
 
 def created(fake: FakeQonto, resource: str) -> list[str]:

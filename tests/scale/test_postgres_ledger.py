@@ -4,11 +4,14 @@ webhook event applies the same way."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import ledger_helpers as ledger
 import psycopg
 import pytest
 from cli import ledger_processes as processes
@@ -18,8 +21,8 @@ from click.testing import CliRunner, Result
 
 from qonto_async import Client
 from qonto_async._cli.app import cli
-from qonto_async._cli.ledger import Ledger
 from qonto_async.testing import FakeQonto
+from qonto_async.webhooks import ClientDeleted, ClientUpdated
 
 pytestmark = pytest.mark.postgres
 
@@ -51,24 +54,20 @@ def sync(fake: FakeQonto, db: str, *extra: str) -> Result:
 
 def test_sync_into_postgres_then_incremental_then_full(fake: FakeQonto, database: str) -> None:
     sync(fake, database)
-    ledger = Ledger(database)
-    try:
-        for resource in ("clients", "client_invoices", "supplier_invoices"):
-            assert ledger.ids(resource) == set(fake.ids(resource)), resource
-        changed = fake.ids("client_invoices")[3]
-        fake.update("client_invoices", changed, status="canceled")
-        gone = fake.ids("clients")[-1]
-        fake.delete("clients", gone)
-        sync(fake, database)
-        row = ledger.row("client_invoices", changed)
-        assert row is not None
-        assert row["status"] == "canceled"
-        assert gone in ledger.ids("clients")  # polling cannot see a deletion...
-        sync(fake, database, "--full")
-        assert ledger.ids("clients", deleted=True) == {gone}  # ...a full re-list can
-        assert ledger.ids("clients") == set(fake.ids("clients"))
-    finally:
-        ledger.close()
+    for resource in ("clients", "client_invoices", "supplier_invoices"):
+        assert ledger.ids(database, resource) == set(fake.ids(resource)), resource
+    changed = fake.ids("client_invoices")[3]
+    fake.update("client_invoices", changed, status="canceled")
+    gone = fake.ids("clients")[-1]
+    fake.delete("clients", gone)
+    sync(fake, database)
+    row = ledger.row(database, "client_invoices", changed)
+    assert row is not None
+    assert row["status"] == "canceled"
+    assert gone in ledger.ids(database, "clients")  # polling cannot see a deletion...
+    sync(fake, database, "--full")
+    assert ledger.ids(database, "clients", deleted=True) == {gone}  # ...a full re-list can
+    assert ledger.ids(database, "clients") == set(fake.ids("clients"))
 
 
 def test_sqlite_and_postgres_hold_the_same_rows(
@@ -79,33 +78,56 @@ def test_sqlite_and_postgres_hold_the_same_rows(
     sqlite_db = str(tmp_path / "ledger.sqlite")
     sync(fake, sqlite_db)
     sync(fake, database)
-    lite, pg = Ledger(sqlite_db), Ledger(database)
-    try:
-        for resource in ("clients", "client_invoices"):
-            for record_id in sorted(lite.ids(resource))[:25]:
-                a, b = lite.row(resource, record_id), pg.row(resource, record_id)
-                assert a is not None
-                assert b is not None
-                a.pop("seen_run"), b.pop("seen_run")
-                assert a == b
-    finally:
-        lite.close()
-        pg.close()
+    for resource in ("clients", "client_invoices"):
+        for record_id in sorted(ledger.ids(sqlite_db, resource))[:25]:
+            a = ledger.row(sqlite_db, resource, record_id)
+            b = ledger.row(database, resource, record_id)
+            assert a is not None
+            assert b is not None
+            for varying in ("seen_run", "as_of"):  # which run, and when its page was read
+                a.pop(varying), b.pop(varying)
+            assert a == {key: as_sqlite(value) for key, value in b.items()}
+            # PostgreSQL's columns are typed (defect 12)
+            assert isinstance(b["created_at"], dt.datetime)
+            assert b["created_at"].tzinfo is not None
+            if resource == "client_invoices":
+                assert isinstance(b["total_amount"], Decimal)
+                assert isinstance(b["issue_date"], dt.date)
+
+
+def as_sqlite(value: Any) -> Any:
+    """A typed PostgreSQL value as the SQLite ledger spells it."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def test_postgres_columns_are_typed_and_indexed(database: str) -> None:
+    ledger.open_once(database)
+    columns = dict(pg_columns(database)["client_invoices"])
+    assert columns["total_amount"] == "numeric"
+    assert columns["issue_date"] == "date"
+    assert columns["updated_at"] == "timestamp with time zone"
+    assert columns["raw"] == "jsonb"
+    assert dict(pg_columns(database)["runs"])["started_at"] == "timestamp with time zone"
+    with psycopg.connect(database, autocommit=True) as conn:
+        indexes = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes")}
+    assert {"client_invoices_status_idx", "client_invoices_client_id_idx"} <= indexes
 
 
 def test_a_webhook_event_applies_to_postgres(database: str) -> None:
-    ledger = Ledger(database)
-    try:
-        client = Client(id="c-1", kind="company", name="Evented SAS")
-        ledger.apply_event("clients", client, deleted=False)
-        assert ledger.ids("clients") == {"c-1"}
-        ledger.apply_event("clients", client, deleted=True)
-        assert ledger.ids("clients", deleted=True) == {"c-1"}
-        row = ledger.row("clients", "c-1")
-        assert row is not None
-        assert row["raw"]["name"] == "Evented SAS"
-    finally:
-        ledger.close()
+    client = Client(id="c-1", kind="company", name="Evented SAS")
+    updated = ClientUpdated(id="e-1", data=client)
+    deleted = ClientDeleted(id="e-2", data=client)
+    assert ledger.apply(database, updated, deleted, updated) == ["applied", "applied", "duplicate"]
+    assert ledger.ids(database, "clients", deleted=True) == {"c-1"}
+    row = ledger.row(database, "clients", "c-1")
+    assert row is not None
+    assert row["raw"]["name"] == "Evented SAS"
 
 
 # -- what the ledger agrees to open, migrations, one sync at a time (issue 22) --------------
@@ -173,9 +195,11 @@ def test_a_v1_postgres_ledger_is_upgraded_in_place(database: str, tmp_path: Path
                     cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
     before = pg_dump(database)
     assert before == rows
-    Ledger(database).close()
-    assert pg_dump(database) == before
-    from qonto_async._cli.ledger.schema import SCHEMA_VERSION
+    assert ledger.open_once(database) == 1
+    after = pg_dump(database)
+    for table, old in before.items():  # every row kept, its values typed now
+        assert [row[0] for row in after[table]] == [row[0] for row in old], table
+    from qonto_async.ledger import SCHEMA_VERSION
 
     with psycopg.connect(database, autocommit=True) as conn:
         meta: dict[str, str] = dict(conn.execute("SELECT key, value FROM ledger_meta").fetchall())
@@ -184,7 +208,7 @@ def test_a_v1_postgres_ledger_is_upgraded_in_place(database: str, tmp_path: Path
     with psycopg.connect(database, autocommit=True) as conn:
         for table in [*upgraded]:
             conn.execute(f"DROP TABLE {table}")
-    Ledger(database).close()
+    ledger.open_once(database)
     assert pg_columns(database) == upgraded  # the same schema as a new ledger's
 
 
@@ -200,12 +224,12 @@ def test_a_killed_run_on_postgres_is_marked_abandoned(database: str) -> None:
 
 
 @pytest.mark.soak
-@pytest.mark.parametrize("wait", [False, True], ids=["refused", "waits"])
 @pytest.mark.parametrize("delay", [0.0, 1.0])
-def test_overlapping_full_syncs_on_postgres_soak(database: str, delay: float, wait: bool) -> None:
+def test_overlapping_full_syncs_on_postgres_soak(database: str, delay: float) -> None:
+    """As on SQLite: the second run waits its turn (the refused case is in the main run)."""
     code, err = processes.finish(processes.start(processes.sync_command(database, latency_ms=0)))
     assert code == 0, err
-    overlapping_full_syncs(database, processes.postgres_query(database), delay=delay, wait=wait)
+    overlapping_full_syncs(database, processes.postgres_query(database), delay=delay, wait=True)
 
 
 def test_a_schema_of_its_own_in_a_shared_database(fake: FakeQonto, database: str) -> None:

@@ -19,8 +19,8 @@ from conftest import serve
 
 from qonto_async import Amount, InvoiceItem, OAuthCredentials, QontoClient
 from qonto_async._cli.app import cli
-from qonto_async._cli.ledger import Ledger
 from qonto_async._cli.listen import listening
+from qonto_async.ledger import Ledger
 from qonto_async.testing import FakeOptions, FakeQonto
 from qonto_async.webhooks import sign
 
@@ -52,8 +52,7 @@ async def test_webhooks_keep_the_synced_ledger_exact(tmp_path: Path) -> None:
     options = FakeOptions(webhook_retry_delays=(0.01, 0.05))
     async with FakeQonto(seed=8, clients=12, client_invoices=30, options=options) as fake:
         await asyncio.to_thread(sync, fake, db)  # the CLI runs its own event loop
-        ledger = Ledger(str(db))
-        try:
+        async with Ledger.open(db) as ledger:
             async with listening(
                 secrets=(SECRET,),
                 ledger=ledger,
@@ -94,18 +93,16 @@ async def test_webhooks_keep_the_synced_ledger_exact(tmp_path: Path) -> None:
                 await fake.webhooks_settled()
                 await receiver.drain()
 
-            assert ledger.ids("clients") == set(fake.ids("clients"))
-            assert ledger.ids("clients", deleted=True) == {gone}  # polling never sees this
-            assert ledger.ids("client_invoices") == set(fake.ids("client_invoices"))
+            assert await ledger.ids("clients") == set(fake.ids("clients"))
+            assert await ledger.ids("clients", deleted=True) == {gone}  # polling never sees it
+            assert await ledger.ids("client_invoices") == set(fake.ids("client_invoices"))
             for client_id in fake.ids("clients"):
-                row = ledger.row("clients", client_id)
+                row = await ledger.row("clients", client_id)
                 assert row is not None
                 assert row["raw"]["email"] == fake.record("clients", client_id)["email"]
-            stored = ledger.row("client_invoices", invoice.id)
+            stored = await ledger.row("client_invoices", invoice.id)
             assert stored is not None
             assert (stored["status"], stored["total_amount"]) == ("unpaid", "600.00")
-        finally:
-            ledger.close()
     assert any(line.startswith("applied  v1/clients/deleted") for line in lines)
 
 

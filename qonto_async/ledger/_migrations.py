@@ -19,10 +19,20 @@ The tests compare the two schemas and upgrade the version 1 fixture
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from .schema import MARKER, META_TABLE, meta_ddl
+from ._schema import (
+    MARKER,
+    META_TABLE,
+    columns,
+    index_ddl,
+    meta_ddl,
+    sql_type,
+    table_ddl,
+    utc_text,
+)
 
 __all__ = ["MIGRATIONS", "V1_TABLES", "Executor", "Migration"]
 
@@ -73,6 +83,58 @@ def _v2_meta(db: Executor) -> None:
     db.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES ('marker', ?)", (MARKER,))
 
 
+def _v3_types(db: Executor) -> None:
+    """Version 3: PostgreSQL columns typed (``numeric``, ``date``, ``timestamptz``, ``jsonb``,
+    ``bigint``); SQLite timestamps rewritten in UTC at one width (so text order is time
+    order, which the rule "never move a row back in time" compares); ``ledger_events``
+    (webhook events applied, for redeliveries); indexes on the columns people filter."""
+    if db.postgres:
+        for table, cols in columns().items():
+            if table == "ledger_events":
+                continue
+            for name, kind in cols:
+                if kind in ("text", "id", "serial") or name == "as_of":
+                    continue
+                target = sql_type(kind, True).removesuffix(" NOT NULL")
+                empty = "" if kind in ("integer", "json") else f"NULLIF({name}, '')"
+                source = empty or name
+                db.execute(
+                    f"ALTER TABLE {table} ALTER COLUMN {name} TYPE {target} "
+                    f"USING {source}::{target}"
+                )
+    else:
+        for table, cols in columns().items():
+            stamps = [name for name, kind in cols if kind == "timestamp" and name != "as_of"]
+            if table == "ledger_events" or not stamps:
+                continue
+            key = "id"
+            rows = db.execute(f"SELECT {key}, {', '.join(stamps)} FROM {table}").fetchall()
+            changed = [
+                (*[_utc(value) for value in row[1:]], row[0])
+                for row in rows
+                if any(value is not None for value in row[1:])
+            ]
+            sets = ", ".join(f"{name} = ?" for name in stamps)
+            for values in changed:
+                db.execute(f"UPDATE {table} SET {sets} WHERE {key} = ?", values)
+    for table in ("clients", "client_invoices", "supplier_invoices"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN as_of {sql_type('timestamp', db.postgres)}")
+    db.execute(table_ddl("ledger_events", db.postgres))
+    for statement in index_ddl():
+        db.execute(statement)
+
+
+def _utc(value: object) -> object:
+    """A version 2 timestamp (any ISO 8601 form) in version 3's one form; kept if unreadable."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        return utc_text(dt.datetime.fromisoformat(value))
+    except ValueError:
+        return value
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "ledger_meta: the ledger's marker and schema version", _v2_meta),
+    Migration(3, "typed PostgreSQL columns, UTC timestamps, ledger_events, indexes", _v3_types),
 )

@@ -25,7 +25,7 @@ import secrets
 import string
 from pathlib import Path
 
-from .errors import LedgerError
+from ._errors import LedgerError
 
 __all__ = ["attachment_file_name", "clean_partials", "prepare", "resource_folder", "write_file"]
 

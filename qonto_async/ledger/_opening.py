@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from .errors import LedgerDamagedError, LedgerTooNewError, NotALedgerError
-from .lock import PG_MIGRATION_LOCK, pg_key
-from .migrations import MIGRATIONS, V1_TABLES, Executor
-from .schema import MARKER, META_TABLE, SCHEMA_VERSION, ddl, meta_ddl, tables
+from ._errors import LedgerDamagedError, LedgerTooNewError, NotALedgerError
+from ._lock import PG_MIGRATION_LOCK, pg_key
+from ._migrations import MIGRATIONS, V1_TABLES, Executor
+from ._schema import MARKER, META_TABLE, SCHEMA_VERSION, ddl, meta_ddl, tables
 
 __all__ = ["prepare"]
 
@@ -43,7 +43,7 @@ def prepare(
                 db.execute(f"SELECT pg_advisory_xact_lock({pg_key(PG_MIGRATION_LOCK)})")
             current = _version(db, name)  # again, now that no one else can change it
             if current == EMPTY:
-                for statement in [*ddl(_serial(db)), meta_ddl()]:
+                for statement in [*ddl(db.postgres), meta_ddl()]:
                     db.execute(statement)
                 db.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES ('marker', ?)", (MARKER,))
                 reached = SCHEMA_VERSION
@@ -61,10 +61,6 @@ def prepare(
         version = reached
     _check_columns(db, name)
     return found
-
-
-def _serial(db: Executor) -> str:
-    return "BIGSERIAL PRIMARY KEY" if db.postgres else "INTEGER PRIMARY KEY AUTOINCREMENT"
 
 
 def _layout(db: Executor) -> tuple[dict[str, list[str]], int]:

@@ -1,24 +1,26 @@
-"""The ledger behind ``qonto-async sync`` and ``listen``: SQLite (a file path, the default)
-or PostgreSQL (a ``postgresql://`` URL, with the ``postgres`` extra), one schema for both.
+"""The ledger's database, blocking: SQLite (a file path) or PostgreSQL (a ``postgresql://``
+URL, with the ``postgres`` extra), one schema for both. :class:`~qonto_async.ledger.Ledger`
+runs every call of this module in one thread of its own, so the event loop never waits on
+the database.
 
 Each page of records is written in one transaction together with the cursor that follows
 it, so a run killed at any instant (``kill -9`` included) leaves the ledger at a page
 boundary, and the next run resumes from exactly there: nothing lost, nothing twice (ids are
-primary keys). Amounts are stored as decimal strings, exact; ``raw`` keeps the whole record
-as Qonto sent it (decoded and re-encoded by the SDK).
+primary keys). How rows are written (the rule that never moves one back in time) is in
+:mod:`._rows`.
 
 Opening checks before it writes: a SQLite file must pass ``PRAGMA quick_check`` (about 70 ms
 for a ledger of 20,000 invoices, page cache warm), and the database must be empty or a
-ledger, which is then upgraded in place (:mod:`.opening`). A sync holds the ledger's lock
-(:meth:`Ledger.lock_for_sync`, :mod:`.lock`) from before its run starts until it closes.
+ledger, which is then upgraded in place (:mod:`._opening`). A sync holds the ledger's lock
+(:meth:`Store.lock`, :mod:`._lock`) for its run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -26,53 +28,54 @@ from typing import Any
 
 import msgspec
 
-from .errors import LedgerBusyError, LedgerDamagedError, LedgerError, display_name
-from .lock import FileLock, pg_try_lock
-from .opening import prepare
-from .schema import COLUMNS, SCHEMA_VERSION
+from ._errors import LedgerBusyError, LedgerDamagedError, LedgerError, display_name
+from ._lock import FileLock, pg_try_lock, pg_unlock
+from ._opening import prepare
+from ._schema import SCHEMA_VERSION, utc_text
 
-__all__ = ["Ledger", "PageCounts", "is_postgres"]
+__all__ = ["Store", "is_postgres", "now_utc"]
 
 # SQLite's words for a file that is damaged or no database at all
 _DAMAGED = ("malformed", "not a database", "corrupt")
 
-_encode = msgspec.json.Encoder(decimal_format="string").encode
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 def is_postgres(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
 
 
-@dataclasses.dataclass
-class PageCounts:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def add(self, other: PageCounts) -> None:
-        self.new += other.new
-        self.updated += other.updated
-        self.unchanged += other.unchanged
+def check_target(db: str) -> None:
+    """A SQLite path or a PostgreSQL URL; any other URL (``mysql://``) is refused rather than
+    taken for a file name."""
+    scheme = _SCHEME.match(db)
+    if scheme is not None and not is_postgres(db):
+        raise LedgerError(
+            f"a ledger is a SQLite file path or a postgresql:// URL, not a {scheme.group(1)}:// URL"
+        )
 
 
-class Ledger:
-    """The ledger at ``db``: a SQLite file, or a PostgreSQL URL.
+class Store:
+    """The ledger's database at ``db``: a SQLite file, or a PostgreSQL URL.
 
     Opening it refuses, with a :class:`LedgerError` naming it and before any write, a
     database that is neither empty nor a ledger, a ledger a newer release wrote, and a
-    damaged file; an older ledger is upgraded in place.
+    damaged file; an older ledger is upgraded in place. ``busy_timeout`` is how long a
+    statement waits for another writer's lock (SQLite) before failing.
     """
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, *, busy_timeout: float = 5.0) -> None:
         self.path = db
         self.name = display_name(db)  # for messages: no password
-        self._postgres = is_postgres(db)
+        self.postgres = self._postgres = is_postgres(db)
+        self._busy_timeout = busy_timeout
         self._lock: FileLock | None = None
         self._locked = False
         self._db: Any = None
         self.errors: tuple[type[Exception], ...] = (sqlite3.Error,)
         self.upgraded_from: int | None = None  # the schema version an upgrade started from
         try:
+            check_target(db)
             self._open(db)
         except BaseException as exc:
             self.close()
@@ -91,15 +94,23 @@ class Ledger:
             self.errors = (psycopg.Error,)
             self._db = psycopg.connect(db, autocommit=True)
         else:
-            self._db = sqlite3.connect(db, isolation_level=None)
+            self._db = sqlite3.connect(db, isolation_level=None, timeout=self._busy_timeout)
             problems = self._execute("PRAGMA quick_check(1)").fetchall()
             if problems != [("ok",)]:
                 raise LedgerDamagedError(self._damaged(_one_line(str(problems[0][0]))))
+            # A new file gets pages that hold a record whole (raw is about 4 KB); a no-op on an
+            # existing database
+            self._execute("PRAGMA page_size=16384")
         found = prepare(_Executor(self), self.name, self._transaction)
         self.upgraded_from = found if 0 < found < SCHEMA_VERSION else None
         if not self._postgres:  # only now that the file is known to be a ledger
             self._execute("PRAGMA journal_mode=WAL")
             self._execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints sync the file: fewer of them, a larger WAL (truncated back to 64 MB)
+            self._execute("PRAGMA wal_autocheckpoint=2000")
+            # ids are random: a page cache that holds the indexes' pages (32 MB at most)
+            self._execute("PRAGMA cache_size=-32768")
+            self._execute(f"PRAGMA journal_size_limit={64 << 20}")
 
     def _damaged(self, detail: str) -> str:
         return (
@@ -131,7 +142,9 @@ class Ledger:
     def _execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
         return self._db.execute(self._sql(statement), params)
 
-    def _executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    execute = _execute
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         cursor = self._db.cursor()
         cursor.executemany(self._sql(statement), rows)
 
@@ -151,12 +164,14 @@ class Ledger:
     def _transaction(self) -> Any:
         return _Transaction(self._db, "BEGIN" if self._postgres else "BEGIN IMMEDIATE")
 
+    transaction = _transaction
+
     # -- one sync at a time ------------------------------------------------------------------
 
-    def lock_for_sync(self, wait: float = 0.0, *, poll: float = 0.25) -> None:
+    def lock(self, wait: float = 0.0, *, poll: float = 0.25) -> None:
         """Take the ledger's sync lock, waiting up to ``wait`` seconds for another sync to
-        release it; :class:`LedgerBusyError` if it does not. Held until :meth:`close`, and
-        by the kernel or the server only as long as this process lives."""
+        release it; :class:`LedgerBusyError` if it does not. Held until :meth:`unlock` or
+        :meth:`close`, and by the kernel or the server only as long as this process lives."""
         deadline = time.monotonic() + max(0.0, wait)
         while True:
             holder = self._try_lock()
@@ -168,7 +183,19 @@ class Ledger:
                 raise LedgerBusyError(f"another sync is running on {self.name}{holder}")
             time.sleep(min(poll, remaining))
 
+    def unlock(self) -> None:
+        if not self._locked:
+            return
+        self._locked = False
+        if self._postgres:
+            with contextlib.suppress(*self.errors):
+                pg_unlock(self._db)
+        elif self._lock is not None:
+            self._lock.release()
+
     def _try_lock(self) -> str | None:
+        if self._locked:
+            return None  # held already (PostgreSQL's advisory locks would stack)
         if self._postgres:
             return pg_try_lock(self._db)
         if self.path in ("", ":memory:"):
@@ -188,13 +215,13 @@ class Ledger:
         """Record a run starting; runs still ``running`` are marked ``abandoned``: with the
         lock held, no other process can be running them (they were killed)."""
         if not self._locked:
-            raise RuntimeError("start_run() needs the sync lock: call lock_for_sync() first")
+            raise RuntimeError("start_run() needs the sync lock: call lock() first")
         with self._transaction():
             self._execute("UPDATE runs SET status = 'abandoned' WHERE status = 'running'")
             row = self._execute(
                 "INSERT INTO runs (started_at, status, resources) VALUES (?, 'running', ?) "
                 "RETURNING id",
-                (_now(), ",".join(resources)),
+                (_now(self._postgres), ",".join(resources)),
             ).fetchone()
         return int(row[0])
 
@@ -203,7 +230,7 @@ class Ledger:
         with self._transaction():
             self._execute(
                 f"UPDATE runs SET finished_at = ?, status = ?, {sets} WHERE id = ?",
-                (_now(), status, *counts.values(), run),
+                (_now(self._postgres), status, *counts.values(), run),
             )
 
     def cursor(self, resource: str) -> tuple[str | None, int | None]:
@@ -221,53 +248,7 @@ class Ledger:
                 (resource, run),
             )
 
-    # -- pages -----------------------------------------------------------------------------
-
-    def write_page(
-        self, resource: str, records: Sequence[Any], cursor: str | None, mark: int | None
-    ) -> PageCounts:
-        """Upsert ``records`` and store ``cursor`` (unless None), atomically; rows seen get
-        ``mark``."""
-        columns = COLUMNS[resource]
-        names = [name for name, _ in columns]
-        placeholders = ", ".join("?" for _ in range(len(names) + 4))
-        updates = ", ".join(f"{n} = excluded.{n}" for n in [*names, "raw", "deleted_at"])
-        sql = (
-            f"INSERT INTO {resource} (id, {', '.join(names)}, raw, deleted_at, seen_run) "
-            f"VALUES ({placeholders}) ON CONFLICT (id) DO UPDATE SET {updates}, "
-            f"seen_run = COALESCE(excluded.seen_run, {resource}.seen_run)"
-        )
-        counts = PageCounts()
-        rows = [
-            (record.id, *[get(record) for _, get in columns], _encode(record).decode(), None, mark)
-            for record in records
-        ]
-        with self._transaction():
-            if rows:
-                marks = ", ".join("?" for _ in rows)
-                before = {
-                    row[0]: (row[1], row[2])
-                    for row in self._execute(
-                        f"SELECT id, raw, deleted_at FROM {resource} WHERE id IN ({marks})",
-                        [row[0] for row in rows],
-                    )
-                }
-                for row in rows:
-                    old = before.get(row[0])
-                    if old is None:
-                        counts.new += 1
-                    elif old[0] != row[-3] or old[1] is not None:
-                        counts.updated += 1
-                    else:
-                        counts.unchanged += 1
-                self._executemany(sql, rows)
-            if cursor is not None:
-                self._execute(
-                    "INSERT INTO cursors (resource, cursor) VALUES (?, ?) "
-                    "ON CONFLICT (resource) DO UPDATE SET cursor = excluded.cursor",
-                    (resource, cursor),
-                )
-        return counts
+    # -- full re-lists ----------------------------------------------------------------------
 
     def unseen(self, resource: str, run: int) -> list[str]:
         """Ids of live rows a full re-list marked ``run`` did not see."""
@@ -278,31 +259,25 @@ class Ledger:
         ).fetchall()
         return [row[0] for row in rows]
 
-    def finish_full(self, resource: str, run: int) -> int:
-        """Mark rows a completed full re-list did not see (and Qonto answered 404 for) as
-        deleted; how many."""
+    def finish_full(self, resource: str, gone: Sequence[str]) -> int:
+        """End a full re-list: mark the rows Qonto answered 404 for (``gone``) deleted; how
+        many. Only those: a row created meanwhile (by a webhook event) was not seen either,
+        and exists."""
+        changed = 0
         with self._transaction():
-            changed = self._execute(
-                f"UPDATE {resource} SET deleted_at = ? WHERE deleted_at IS NULL "
-                "AND (seen_run IS NULL OR seen_run != ?)",
-                (_now(), run),
-            ).rowcount
+            now = _now(self._postgres)
+            for start in range(0, len(gone), 500):
+                chunk = gone[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                changed += self._execute(
+                    f"UPDATE {resource} SET deleted_at = ? WHERE deleted_at IS NULL "
+                    f"AND id IN ({marks})",
+                    (now, *chunk),
+                ).rowcount
             self._execute("UPDATE cursors SET full_run = NULL WHERE resource = ?", (resource,))
-        return int(changed)
+        return changed
 
-    # -- webhook events -------------------------------------------------------------------
-
-    def apply_event(self, resource: str, record: Any, *, deleted: bool) -> PageCounts:
-        """Store a record a webhook event carried; a deleted record keeps its row, marked
-        ``deleted_at`` (as ``sync --full`` marks them)."""
-        counts = self.write_page(resource, [record], None, None)
-        if deleted:
-            with self._transaction():
-                self._execute(
-                    f"UPDATE {resource} SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
-                    (_now(), record.id),
-                )
-        return counts
+    # -- reading -------------------------------------------------------------------------
 
     def row(self, resource: str, record_id: str) -> dict[str, Any] | None:
         """One stored row, its columns by name (``raw`` decoded), or None."""
@@ -311,7 +286,8 @@ class Ledger:
         if values is None:
             return None
         row = dict(zip([d[0] for d in cursor.description], values, strict=True))
-        row["raw"] = msgspec.json.decode(row["raw"])
+        if isinstance(row["raw"], str):  # PostgreSQL's jsonb comes decoded
+            row["raw"] = msgspec.json.decode(row["raw"])
         return row
 
     def ids(self, resource: str, *, deleted: bool = False) -> set[str]:
@@ -349,9 +325,9 @@ class Ledger:
 
 
 class _Executor:
-    """The ledger as the schema steps see it (:class:`.migrations.Executor`)."""
+    """The ledger as the schema steps see it (:class:`._migrations.Executor`)."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Store) -> None:
         self.postgres = ledger._postgres
         self._ledger = ledger
 
@@ -381,5 +357,10 @@ def _one_line(text: str) -> str:
     return "; ".join(line for line in lines if line and line != "in database main")
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _now(postgres: bool) -> Any:
+    moment = now_utc()
+    return moment if postgres else utc_text(moment)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
     "LedgerBusyError",
@@ -36,12 +35,17 @@ class LedgerBusyError(LedgerError):
 
 
 def display_name(db: str) -> str:
-    """``db`` as it may be printed: a PostgreSQL URL loses its password."""
+    """``db`` as it may be printed: a PostgreSQL URL loses its password.
+
+    Not through ``urlsplit`` alone: libpq takes a password holding ``#``, ``?`` or ``/``
+    unencoded, where a URL parser ends the authority early and finds no password at all.
+    Everything between the scheme and the last ``@`` that has a ``:`` in it is masked (too
+    much rather than too little), and so is any ``password=`` parameter."""
     if not db.startswith(("postgresql://", "postgres://")):
         return db
-    parts = urlsplit(db)
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
-    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    scheme, _, rest = db.partition("://")
+    userinfo, at, after = rest.rpartition("@")
+    if at and ":" in userinfo:
+        rest = f"{userinfo.split(':', 1)[0]}:***@{after}"
+    rest = re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", rest)
+    return f"{scheme}://{rest}"

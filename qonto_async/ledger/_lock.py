@@ -22,9 +22,9 @@ import stat
 import sys
 from typing import Any
 
-from .errors import LedgerError
+from ._errors import LedgerError
 
-__all__ = ["PG_LOCK", "PG_MIGRATION_LOCK", "FileLock", "pg_key", "pg_try_lock"]
+__all__ = ["PG_LOCK", "PG_MIGRATION_LOCK", "FileLock", "pg_key", "pg_try_lock", "pg_unlock"]
 
 # advisory lock keys: (class, object); the object is the ledger's schema, hashed
 PG_LOCK = 0x514C4447  # "QLDG": a sync holds the ledger
@@ -52,6 +52,11 @@ def pg_try_lock(db: Any) -> str | None:
         return ""
     where = f" from {row[1]}" if row[1] else ""
     return f" (PostgreSQL backend pid {row[0]}{where})"
+
+
+def pg_unlock(db: Any) -> None:
+    """Release the sync lock :func:`pg_try_lock` took on this session."""
+    db.execute(f"SELECT pg_advisory_unlock({pg_key(PG_LOCK)})")
 
 
 class FileLock:
