@@ -11,6 +11,7 @@ __all__ = [
     "LedgerTooNewError",
     "NotALedgerError",
     "display_name",
+    "scrubbed",
 ]
 
 
@@ -47,5 +48,19 @@ def display_name(db: str) -> str:
     userinfo, at, after = rest.rpartition("@")
     if at and ":" in userinfo:
         rest = f"{userinfo.split(':', 1)[0]}:***@{after}"
-    rest = re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", rest)
+    rest = re.sub(r"(?i)([?&]password(?:=|%3D))[^&#]*", r"\1***", rest)
     return f"{scheme}://{rest}"
+
+
+def scrubbed(text: str, db: str) -> str:
+    """``text`` (a driver's message, which may quote the URL it could not parse) without the
+    passwords ``db`` holds."""
+    if not db.startswith(("postgresql://", "postgres://")):
+        return text
+    rest = db.partition("://")[2]
+    userinfo, at, _ = rest.rpartition("@")
+    secrets = [userinfo.split(":", 1)[1]] if at and ":" in userinfo else []
+    secrets += re.findall(r"(?i)[?&]password(?:=|%3D)([^&#]*)", rest)
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text

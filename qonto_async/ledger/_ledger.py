@@ -6,7 +6,7 @@ import asyncio
 import concurrent.futures
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -131,13 +131,21 @@ class Ledger:
         if self._executor is None:
             raise LedgerError(f"the ledger {self.name} is closed: use `async with Ledger.open()`")
         future = self._executor.submit(functools.partial(fn, *args, **kwargs))
+        return await self._explained(asyncio.wrap_future(future))
+
+    async def _explained(self, result: Awaitable[T]) -> T:
+        """``result``, a database error turned into one sentence naming the ledger; raised
+        outside the ``except`` so that the driver's own (which may quote the URL) is not kept
+        as its ``__context__``."""
         store = self._store
+        error: LedgerError | None = None
         try:
-            return await asyncio.wrap_future(future)
+            return await result
         except Exception as exc:
-            if store is not None and isinstance(exc, store.errors):
-                raise store.explain(exc) from None  # one sentence naming the ledger
-            raise
+            if store is None or not isinstance(exc, store.errors):
+                raise
+            error = store.explain(exc)
+        raise error
 
     def _submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Queue ``fn`` in the ledger's thread without waiting (database errors come as
@@ -152,13 +160,7 @@ class Ledger:
     async def _finally(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A step that must happen even if the caller is cancelled meanwhile."""
         future = self._thread().submit(functools.partial(fn, *args, **kwargs))
-        store = self._store
-        try:
-            return await asyncio.shield(asyncio.wrap_future(future))
-        except Exception as exc:
-            if store is not None and isinstance(exc, store.errors):
-                raise store.explain(exc) from None
-            raise
+        return await self._explained(asyncio.shield(asyncio.wrap_future(future)))
 
     # -- polling -----------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import msgspec
 
-from ._errors import LedgerBusyError, LedgerDamagedError, LedgerError, display_name
+from ._errors import LedgerBusyError, LedgerDamagedError, LedgerError, display_name, scrubbed
 from ._lock import FileLock, pg_try_lock, pg_unlock
 from ._opening import prepare
 from ._schema import SCHEMA_VERSION, utc_text
@@ -74,14 +74,17 @@ class Store:
         self._db: Any = None
         self.errors: tuple[type[Exception], ...] = (sqlite3.Error,)
         self.upgraded_from: int | None = None  # the schema version an upgrade started from
+        error: LedgerError | None = None
         try:
             check_target(db)
             self._open(db)
         except BaseException as exc:
             self.close()
-            if isinstance(exc, self.errors):
-                raise self.explain(exc, opening=True) from None
-            raise
+            if not isinstance(exc, self.errors):
+                raise
+            error = self.explain(exc, opening=True)
+        if error is not None:  # outside the except: the driver's error is not kept as context
+            raise error
 
     def _open(self, db: str) -> None:
         if self._postgres:
@@ -123,7 +126,7 @@ class Store:
         it."""
         if isinstance(exc, LedgerError):
             return exc
-        detail = _one_line(str(exc)) or type(exc).__name__
+        detail = scrubbed(_one_line(str(exc)), self.path) or type(exc).__name__
         if not self._postgres and "not a database" in detail:
             return LedgerDamagedError(
                 f"cannot open the ledger {self.name}: it is not a SQLite database, or a "

@@ -232,11 +232,14 @@ class SyncJob:
         except Exception as exc:
             self._jobs.popleft()
             self._halted = True
-            if isinstance(exc, self._store.errors):
-                raise self._store.explain(exc) from None
-            raise
-        self._jobs.popleft()
-        self._took_in(stored)
+            if not isinstance(exc, self._store.errors):
+                raise
+            error = self._store.explain(exc)
+        else:
+            self._jobs.popleft()
+            self._took_in(stored)
+            return
+        raise error  # outside the except: the driver's error is not kept as context
 
     def _took_in(self, stored: list[tuple[PageWrite, PageCounts]]) -> None:
         for page, counts in stored:

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import gc
 import json
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 from servers import fresh_database
 
 from qonto_async import Client, QontoClient
-from qonto_async.ledger import Ledger
+from qonto_async.ledger import Ledger, LedgerError
 from qonto_async.ledger._errors import display_name
 from qonto_async.testing import FakeQonto
 from qonto_async.webhooks import ClientDeleted, decode_event
@@ -159,9 +160,27 @@ async def test_a_cancelled_opening_leaves_no_connection_behind(postgres_url: str
         "postgresql://qonto:pa?ssZq9@db.example:5432/ledger?sslmode=require",
         "postgresql://qonto:pa/ssZq9@db.example/ledger",
         "postgresql://db.example/ledger?sslmode=require&password=ssZq9",
+        "postgresql://db.example/ledger?user=qonto&PASSWORD%3DssZq9",
     ],
 )
 def test_a_password_is_never_shown(url: str) -> None:
     shown = display_name(url)
     assert "ssZq9" not in shown
     assert shown.startswith("postgresql://")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://qonto:ssZq9@[::1/ledger", "postgresql://127.0.0.1/ledger?password%3DssZq9"],
+)
+async def test_a_driver_error_quoting_the_url_keeps_no_password(url: str) -> None:
+    with pytest.raises(LedgerError) as caught:
+        async with Ledger.open(url):
+            pass
+    seen, error = [], caught.value
+    seen += [str(error), repr(error), repr(pickle.loads(pickle.dumps(error)))]
+    chained: BaseException | None = error
+    while chained is not None:
+        seen.append(repr(chained))
+        chained = chained.__context__ or chained.__cause__
+    assert not [text for text in seen if "ssZq9" in text]
