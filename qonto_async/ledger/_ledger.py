@@ -213,7 +213,7 @@ class Ledger:
         while True:
             taking = self._thread().submit(store.lock, 0.0)
             try:
-                await asyncio.wrap_future(taking)
+                await self._explained(asyncio.wrap_future(taking))
                 return
             except asyncio.CancelledError:
                 # the thread may take the lock all the same: it is given back before this
@@ -246,7 +246,7 @@ class Ledger:
         counts = self.last_run = SyncCounts(resources=resources)
         starting = self._thread().submit(store.start_run, resources)
         try:
-            counts.run = await asyncio.wrap_future(starting)
+            counts.run = await self._explained(asyncio.wrap_future(starting))
         except asyncio.CancelledError:  # the run may begin all the same: it is ended at once
             counts.status = "interrupted"
             ending = self._thread().submit(_interrupt_started, store, starting, counts)
