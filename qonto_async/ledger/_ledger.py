@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from . import _attachments as files
-from ._errors import LedgerBusyError, LedgerError
+from ._errors import LedgerBusyError, LedgerError, display_name
 from ._events import event_row
 from ._rows import Outcome, apply_event
 from ._store import Store
@@ -75,7 +75,7 @@ class Ledger:
     @property
     def name(self) -> str:
         """The database as messages show it (a PostgreSQL URL without its password)."""
-        return self._store.name if self._store is not None else _display(self._db)
+        return self._store.name if self._store is not None else display_name(self._db)
 
     @property
     def upgraded_from(self) -> int | None:
@@ -122,15 +122,16 @@ class Ledger:
         finally:
             executor.shutdown(wait=False)
 
+    def _closed(self) -> LedgerError:
+        return LedgerError(f"the ledger {self.name} is closed: use `async with Ledger.open()`")
+
     def _open_store(self) -> Store:
         if self._store is None:
-            raise LedgerError(f"the ledger {self.name} is closed: use `async with Ledger.open()`")
+            raise self._closed()
         return self._store
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        if self._executor is None:
-            raise LedgerError(f"the ledger {self.name} is closed: use `async with Ledger.open()`")
-        future = self._executor.submit(functools.partial(fn, *args, **kwargs))
+        future = self._thread().submit(functools.partial(fn, *args, **kwargs))
         return await self._explained(asyncio.wrap_future(future))
 
     async def _explained(self, result: Awaitable[T]) -> T:
@@ -154,7 +155,7 @@ class Ledger:
 
     def _thread(self) -> concurrent.futures.ThreadPoolExecutor:
         if self._executor is None:
-            raise LedgerError(f"the ledger {self.name} is closed: use `async with Ledger.open()`")
+            raise self._closed()
         return self._executor
 
     async def _finally(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -324,9 +325,3 @@ def _interrupt_started(
     """In the ledger's thread, after a start given up: record that run ``interrupted``."""
     if not starting.cancelled() and starting.exception() is None:
         store.finish_run(starting.result(), "interrupted", **counts.totals())
-
-
-def _display(db: str) -> str:
-    from ._errors import display_name
-
-    return display_name(db)
