@@ -30,12 +30,19 @@ from ._http.transport import Transport
 from ._version import __version__
 from .resources import (
     AttachmentsResource,
+    BankAccountsResource,
     ClientInvoicesResource,
     ClientInvoiceUploadsResource,
     ClientsResource,
     CreditNotesResource,
+    LabelsResource,
+    MembershipsResource,
+    OrganizationResource,
     QuotesResource,
+    StatementsResource,
     SupplierInvoicesResource,
+    TransactionAttachmentsResource,
+    TransactionsResource,
     WebhookSubscriptionsResource,
 )
 
@@ -124,6 +131,13 @@ class QontoClient:
         self.quotes = QuotesResource(self._transport)
         self.credit_notes = CreditNotesResource(self._transport)
         self.webhook_subscriptions = WebhookSubscriptionsResource(self._transport)
+        self.organization = OrganizationResource(self._transport)
+        self.bank_accounts = BankAccountsResource(self._transport)
+        self.transactions = TransactionsResource(self._transport)
+        self.transaction_attachments = TransactionAttachmentsResource(self._transport)
+        self.labels = LabelsResource(self._transport)
+        self.memberships = MembershipsResource(self._transport)
+        self.statements = StatementsResource(self._transport)
 
     def with_options(
         self,

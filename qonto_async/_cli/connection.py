@@ -87,7 +87,8 @@ _CONNECTION_OPTIONS = [
         type=click.IntRange(min=0),
         default=1000,
         show_default=True,
-        help="Client and supplier invoices in the fake (clients: a tenth, at least 1).",
+        help="Client invoices, supplier invoices and transactions in the fake (clients: a "
+        "tenth, at least 1; three bank accounts, the last one external).",
     ),
     click.option("--fake-seed", type=int, default=0, show_default=True),
     click.option(
@@ -160,6 +161,8 @@ async def open_target(
             clients=max(1, conn.fake_size // 10),
             client_invoices=conn.fake_size,
             supplier_invoices=conn.fake_size,
+            transactions=conn.fake_size,
+            bank_accounts=3,
             latency=conn.fake_latency,
             faults=conn.fake_faults,
         )

@@ -3,17 +3,28 @@
 A status Qonto does not know, or a date Qonto would refuse, is a usage error (exit 2) that
 lists what is accepted: ``--status payed`` must not export zero records and succeed. So is a
 range no record can be in (``--created-at-from`` after ``--created-at-to``).
+
+Transactions: ``--status`` defaults to all three (pending, declined, completed; Qonto's own
+default hides the first two), ``--account`` takes an account's id or its IBAN, and the dates
+are the period (``--settled-at-*``), the change window (``--updated-at-*``) or when the
+operation happened (``--emitted-at-*``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
 
-from ..models import CLIENT_INVOICE_STATUSES, SUPPLIER_INVOICE_STATUSES
+from ..models import (
+    CLIENT_INVOICE_STATUSES,
+    SUPPLIER_INVOICE_STATUSES,
+    TRANSACTION_SIDES,
+    TRANSACTION_STATUSES,
+)
 
 __all__ = ["STATUSES", "check_ranges", "filter_options", "filters"]
 
@@ -23,7 +34,11 @@ Decorator = Callable[[F], F]
 STATUSES: dict[str, Sequence[str]] = {
     "client_invoices": CLIENT_INVOICE_STATUSES,
     "supplier_invoices": SUPPLIER_INVOICE_STATUSES,
+    "transactions": TRANSACTION_STATUSES,
 }
+# an IBAN, spaces removed: country, check digits, up to 30 letters and digits (an account id
+# is a UUID, with dashes: the two never meet)
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 
 
 def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -70,12 +85,17 @@ def filter_options(resource: str) -> list[Decorator[Any]]:
                 name,
                 metavar="ISO8601",
                 callback=_moment,
-                help=f"filter[{name}]: a date or a timestamp with an offset.",
+                help=f"{spelled(name)}: a date or a timestamp with an offset.",
             )
             for name in names
         ]
 
+    def spelled(name: str) -> str:  # as the query string names it
+        return name if resource == "transactions" else f"filter[{name}]"
+
     sort = click.option("--sort-by", help="e.g. created_at:desc")
+    if resource == "transactions":
+        return _transaction_options(dates)
     if resource == "clients":
         return [
             click.option("--tax-identification-number"),
@@ -111,11 +131,66 @@ def filter_options(resource: str) -> list[Decorator[Any]]:
     ]
 
 
+def _transaction_options(dates: Callable[..., list[Decorator[Any]]]) -> list[Decorator[Any]]:
+    allowed = STATUSES["transactions"]
+    return [
+        click.option(
+            "--status",
+            multiple=True,
+            callback=_status_checker(allowed),
+            help=f"Repeat or comma-separate; one of: {', '.join(allowed)} (default: all).",
+        ),
+        click.option(
+            "--account",
+            metavar="ID_OR_IBAN",
+            help="One bank account, by id or IBAN (default: every account).",
+        ),
+        click.option(
+            "--include-external-accounts",
+            is_flag=True,
+            default=None,
+            help="Without --account: the connected external accounts' transactions too.",
+        ),
+        click.option("--side", type=click.Choice(list(TRANSACTION_SIDES))),
+        click.option(
+            "--operation-type",
+            "operation_type",
+            multiple=True,
+            help="Repeat or comma-separate, e.g. card,transfer,income.",
+        ),
+        click.option(
+            "--with-attachments",
+            is_flag=True,
+            default=None,
+            help="Only those with one receipt or more.",
+        ),
+        *dates(
+            "settled_at_from",
+            "settled_at_to",
+            "updated_at_from",
+            "updated_at_to",
+            "emitted_at_from",
+            "emitted_at_to",
+        ),
+        click.option("--sort-by", help="e.g. settled_at:asc (updated_at, settled_at, emitted_at)"),
+    ]
+
+
 def filters(values: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments for ``list()``: options that were given, statuses as a list."""
     chosen = {key: value for key, value in values.items() if value not in (None, ())}
     if "status" in chosen:
         chosen["status"] = list(chosen["status"])
+    if "operation_type" in chosen:
+        kinds = [k.strip() for raw in chosen["operation_type"] for k in raw.split(",")]
+        chosen["operation_type"] = [k for k in kinds if k]
+    account = chosen.pop("account", None)
+    if account is not None:
+        compact = account.replace(" ", "").upper()
+        if _IBAN.fullmatch(compact):
+            chosen["iban"] = compact
+        else:
+            chosen["bank_account_id"] = account.strip()
     return chosen
 
 
@@ -142,7 +217,7 @@ def check_ranges(values: dict[str, Any]) -> None:
     """A usage error (exit 2) naming both values when a ``_from`` bound is after its
     ``_to`` (both included): such a range selects nothing, and must not look like an empty
     account. A date against a timestamp is refused only when no time zone reconciles them."""
-    for field in ("created_at", "updated_at"):
+    for field in ("created_at", "updated_at", "settled_at", "emitted_at"):
         low, high = values.get(f"{field}_from"), values.get(f"{field}_to")
         if low is None or high is None:
             continue

@@ -19,6 +19,9 @@ GET_KINDS = {
     "supplier-invoice": ("supplier_invoices", "supplier invoice"),
     "upload": ("client_invoice_uploads", "upload"),
     "attachment": ("attachments", "attachment"),
+    "transaction": ("transactions", "transaction"),
+    "bank-account": ("bank_accounts", "bank account"),
+    "label": ("labels", "label"),
 }
 
 
@@ -27,7 +30,8 @@ GET_KINDS = {
 @click.argument("record_id", metavar="ID")
 @connection_options
 def get(conn: Connection, kind: str, record_id: str) -> None:
-    """Print one client, client invoice, supplier invoice, upload or attachment as JSON."""
+    """Print one client, client invoice, supplier invoice, upload, attachment, transaction,
+    bank account or label as JSON."""
     attribute, what = GET_KINDS[kind]
 
     async def work() -> msgspec.Struct:

@@ -2,11 +2,12 @@
 and relay them to a local app (``--forward``), as ``stripe listen`` does.
 
 With the ledger, events land in the tables ``sync`` keeps, through
-:meth:`qonto_async.ledger.Ledger.apply`: created and updated records are upserted unless the
-row is more recent, a deleted client is marked ``deleted_at`` (polling cannot see deletions;
-webhooks can). A delivery is answered 200 only once its event is committed to the ledger;
-one that cannot be stored in time (the ledger locked by another writer, a full disk) is
-answered 5xx, and Qonto delivers it again.
+:meth:`qonto_async.ledger.Ledger.apply` (``v1/clients``, ``v1/client-invoices``,
+``v1/transactions``; other types are recorded and ignored): created and updated records are
+upserted unless the row is more recent, a deleted client is marked ``deleted_at`` (polling
+cannot see deletions; webhooks can). A delivery is answered 200 only once its event is
+committed to the ledger; one that cannot be stored in time (the ledger locked by another
+writer, a full disk) is answered 5xx, and Qonto delivers it again.
 """
 
 from __future__ import annotations
@@ -153,8 +154,9 @@ def _check_secrets(secrets: tuple[str, ...]) -> None:
 @click.option(
     "--fake",
     is_flag=True,
-    help="Subscribe an embedded fake Qonto that changes a client every --fake-every seconds "
-    "(a secret is made up if none is given): see events land, no account needed.",
+    help="Subscribe an embedded fake Qonto that changes a client or a transaction every "
+    "--fake-every seconds (a secret is made up if none is given): see events land, no "
+    "account needed.",
 )
 @click.option(
     "--fake-every", type=click.FloatRange(min=0.05), default=1.0, show_default=True, hidden=True

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import io
 import os
 import re
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, Literal
 
 import msgspec
@@ -39,6 +41,7 @@ __all__ = [
     "StdoutSink",
     "open_output",
     "remove_stale_temporaries",
+    "transaction_columns",
 ]
 
 Format = Literal["jsonl", "csv"]
@@ -102,6 +105,73 @@ COLUMNS: dict[str, list[Column]] = {
         ("matched_transactions", _count("matched_transactions")),
     ],
 }
+
+
+def _signed_amount(row: Row) -> Any:
+    """The amount with its direction: negative for a debit (Qonto's is always positive)."""
+    amount = row.get("amount")
+    if amount is None:
+        return None
+    try:
+        value = Decimal(str(amount))
+    except ArithmeticError:
+        return amount
+    side = row.get("side")
+    if side not in ("debit", "credit"):
+        return None  # the sign of money is never guessed
+    return str(-abs(value) if side == "debit" else abs(value))
+
+
+def _day(key: str, zone: dt.tzinfo) -> Callable[[Row], Any]:
+    """A timestamp's calendar day in ``zone`` (an accountant's period is in local days)."""
+
+    def get(row: Row) -> Any:
+        value = row.get(key)
+        if not isinstance(value, str) or not value:
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(zone).date().isoformat()
+
+    return get
+
+
+def transaction_columns(zone: dt.tzinfo = dt.UTC) -> list[Column]:
+    """The CSV columns of ``export transactions``, days in ``zone``."""
+    return [
+        ("settled_date", _day("settled_at", zone)),
+        ("emitted_date", _day("emitted_at", zone)),
+        ("label", _path("label")),
+        ("counterparty", _path("clean_counterparty_name")),
+        ("signed_amount", _signed_amount),
+        ("currency", _path("currency")),
+        ("side", _path("side")),
+        ("status", _path("status")),
+        ("operation_type", _path("operation_type")),
+        ("category", _path("category")),
+        ("cashflow_category", _path("cashflow_category", "name")),
+        ("vat_amount", _path("vat_amount")),
+        ("vat_rate", _path("vat_rate")),
+        ("reference", _path("reference")),
+        ("note", _path("note")),
+        ("attachments", _count("attachment_ids")),
+        ("attachment_required", _path("attachment_required")),
+        ("amount", _path("amount")),
+        ("local_amount", _path("local_amount")),
+        ("local_currency", _path("local_currency")),
+        ("settled_balance", _path("settled_balance")),
+        ("transaction_id", _path("transaction_id")),
+        ("id", _path("id")),
+        ("bank_account_id", _path("bank_account_id")),
+        *_fields("settled_at", "emitted_at", "updated_at"),
+    ]
+
+
+COLUMNS["transactions"] = transaction_columns()
 
 
 def _cell(value: Any) -> Any:
@@ -263,12 +333,14 @@ def _running(pid: int) -> bool:
 class RecordWriter:
     """Writes pages of SDK models as JSONL (``msgspec.json.encode(model)`` per line) or CSV."""
 
-    def __init__(self, sink: Sink, fmt: Format, resource: str) -> None:
+    def __init__(
+        self, sink: Sink, fmt: Format, resource: str, columns: list[Column] | None = None
+    ) -> None:
         self.sink = sink
         self.format = fmt
         self.records = 0
         self._encoder = msgspec.json.Encoder()
-        self._columns = COLUMNS[resource]
+        self._columns = columns if columns is not None else COLUMNS[resource]
         if fmt == "csv":
             self.sink.write(self._csv([[name for name, _ in self._columns]]))
 

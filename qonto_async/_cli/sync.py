@@ -12,13 +12,16 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from .. import QontoError
+from ..ledger import RESOURCES as LEDGER_RESOURCES
 from ..ledger import SCHEMA_VERSION, Ledger, LedgerError, SyncCounts
 from .connection import Connection, connection_options, open_client
-from .export import RESOURCES
 from .failures import Failure, Interrupted, describe_failure, describe_ledger_error, run_async
 from .ledger_option import db_option
 
-__all__ = ["sync"]
+__all__ = ["RESOURCES", "sync"]
+
+# the names the command takes (client-invoices) -> the ledger's (client_invoices)
+RESOURCES = {name.replace("_", "-"): name for name in LEDGER_RESOURCES}
 
 
 def _resources(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
@@ -49,7 +52,8 @@ def _summary(label: str, counts: SyncCounts | None, status: str, elapsed: float)
     "--attachments",
     "attachments_dir",
     metavar="DIR",
-    help="Also download each invoice's PDF into DIR (skipping files already there).",
+    help="Also download each invoice's PDF and each transaction's receipts into DIR "
+    "(skipping files already there).",
 )
 @click.option("--full", is_flag=True, help="Re-list everything; mark vanished rows deleted.")
 @click.option("--per-page", type=click.IntRange(3, 100), default=100, show_default=True)

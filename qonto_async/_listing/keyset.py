@@ -153,7 +153,7 @@ class KeysetLister(Generic[T]):
         if stray is not None:
             raise Untrusted(
                 f"record {getattr(stray, 'id', None)!r} outside the {self._field} window asked "
-                f"for: filter[{self._field}_from|to] was not applied",
+                f"for: {self._from.replace('_from', '_from|to')} was not applied",
                 url,
             )
         return keys

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from .keyset import KeysetLister
@@ -107,6 +107,22 @@ class Paginator(Generic[T]):
         started (resuming reads again from there: nothing is skipped)."""
         state = self._replayed()
         return state.token() if state is not None else self._start
+
+    def position_after(self, before: str | None, items: Sequence[T]) -> str | None:
+        """The position once ``items`` (a page this paginator yielded, or its start) are out,
+        from ``before``, the position before that page (what a reader of several paginators,
+        :class:`~.fanout.FanOutPaginator`, needs while its own reader is ahead)."""
+        key = self._key
+        if key is None:  # not walked on a key: positions stay where the iteration started
+            return self.position
+        state = (
+            ListState.from_token(before, descending=self._descending)
+            if before is not None
+            else ListState(self._descending)
+        )
+        for item in items:
+            state.take(key(item), getattr(item, "id", None) or "")
+        return state.token()
 
     def _replayed(self) -> ListState | None:
         if self._before is None or self._key is None:
@@ -210,7 +226,7 @@ class Paginator(Generic[T]):
             per_page=self._per_page,
             prefetch=self._prefetch,
             describe=lambda q: self._describe([*self._sort, *q]),
-            updated_filter=self._spec.updated_filter,
+            updated_from=self._spec.updated_from,
             skip=skip,
         )
 

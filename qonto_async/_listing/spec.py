@@ -32,9 +32,21 @@ class ListingSpec:
     default direction. ``moving``: the key changes when a record does (``updated_at``).
     ``sorts``: the fields ``sort_by`` accepts. ``updated_filter``: whether
     ``filter[updated_at_from]`` is documented (the verified reader's change check).
+    ``bracketed``: whether the collection's filters are ``filter[name]`` (invoicing) or bare
+    ``name`` (transactions: ``updated_at_from``); :meth:`filter_name` spells one.
     """
 
-    __slots__ = ("descending", "key", "key_from", "key_to", "moving", "sorts", "updated_filter")
+    __slots__ = (
+        "bracketed",
+        "descending",
+        "key",
+        "key_from",
+        "key_to",
+        "moving",
+        "sorts",
+        "updated_filter",
+        "updated_from",
+    )
 
     def __init__(
         self,
@@ -44,16 +56,29 @@ class ListingSpec:
         descending: bool = True,
         moving: bool = False,
         updated_filter: bool = True,
+        bracketed: bool = True,
     ) -> None:
         if key is not None and key not in sorts:
             raise ValueError(f"the key {key!r} must be one of the documented sorts")
         self.key = key
-        self.key_from = f"filter[{key}_from]" if key else ""
-        self.key_to = f"filter[{key}_to]" if key else ""
+        self.bracketed = bracketed
+        self.key_from = self.filter_name(f"{key}_from") if key else ""
+        self.key_to = self.filter_name(f"{key}_to") if key else ""
+        self.updated_from = self.filter_name("updated_at_from") if updated_filter else ""
         self.descending = descending
         self.moving = moving
         self.sorts = tuple(sorts)
         self.updated_filter = updated_filter
+
+    def filter_name(self, name: str) -> str:
+        """The query name of the filter ``name`` (``created_at_from``) on this collection."""
+        return f"filter[{name}]" if self.bracketed else name
+
+    @property
+    def own_filters(self) -> frozenset[str]:
+        """The filters a listing sends itself (the walk's bounds, the change check), which
+        replace a caller's of the same name: a server reads one value per key."""
+        return frozenset(n for n in (self.key_from, self.key_to, self.updated_from) if n)
 
     @property
     def default_sort(self) -> str:

@@ -54,7 +54,7 @@ class VerifiedReader(Generic[T]):
         per_page: int,
         prefetch: int,
         describe: Callable[[Query], str],
-        updated_filter: bool = True,
+        updated_from: str = "filter[updated_at_from]",
         skip: Callable[[Any], bool] | None = None,
     ) -> None:
         self._fetch = fetch
@@ -62,7 +62,7 @@ class VerifiedReader(Generic[T]):
         self._per_page = per_page
         self._prefetch = prefetch
         self._describe = describe
-        self._updated_filter = updated_filter
+        self._updated_from = updated_from
         self._skip = skip
         self.yielded: set[str] = set()
         self.total_count: int | None = None
@@ -163,7 +163,7 @@ class VerifiedReader(Generic[T]):
         or :data:`_UNKNOWN` if the server's answers cannot tell."""
         if len(totals) > 1:
             return f"total_count changed ({sorted(t for t in totals if t is not None)})"
-        if not self._updated_filter:
+        if not self._updated_from:
             return _UNKNOWN
         if started is None:
             started = dt.datetime.now(dt.UTC) - NO_DATE_MARGIN
@@ -171,7 +171,7 @@ class VerifiedReader(Generic[T]):
         check = await self._fetch(
             [
                 *self._base,
-                ("filter[updated_at_from]", us_to_iso(since_us)),
+                (self._updated_from, us_to_iso(since_us)),
                 ("per_page", str(self._per_page)),
                 ("page", "1"),
             ]

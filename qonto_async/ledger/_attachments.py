@@ -1,5 +1,8 @@
 """Where ``sync --attachments DIR`` puts each file: ``DIR/<resource>/<name>.pdf``, the name
-made from the attachment id so that nothing the API answers can lead outside DIR.
+made from the attachment id so that nothing the API answers can lead outside DIR. An
+invoice's file is a PDF; a transaction's receipt is a PDF, a PNG or a JPEG (all Qonto
+accepts), named by what its first bytes are (``.pdf``, ``.png``, ``.jpg``; ``.bin`` for
+anything else).
 
 An id becomes one file name: letters, digits, ``_`` and ``-`` are kept, every other
 character is percent-encoded (its UTF-8 bytes as ``%XX``: ``/``, ``.``, ``%``, NUL, newlines
@@ -27,14 +30,33 @@ from pathlib import Path
 
 from ._errors import LedgerError
 
-__all__ = ["attachment_file_name", "clean_partials", "prepare", "resource_folder", "write_file"]
+__all__ = [
+    "attachment_file_name",
+    "cannot_write",
+    "clean_partials",
+    "prepare",
+    "resource_folder",
+    "suffix_for",
+    "write_file",
+]
 
 _KEPT = frozenset(string.ascii_letters + string.digits + "_-")
 _LONGEST = 120  # encoded characters kept whole; file names stay far below 255 bytes
 _PARTIAL = ".partial"
+_SUFFIXES = (".pdf", ".png", ".jpg", ".bin")
+# a file's first bytes -> its suffix
+_MAGIC = ((b"%PDF", ".pdf"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"))
 
 
-def attachment_file_name(attachment_id: str) -> str:
+def suffix_for(content: bytes) -> str:
+    """The suffix a receipt's content calls for: ``.pdf``, ``.png``, ``.jpg``, else ``.bin``."""
+    for magic, suffix in _MAGIC:
+        if content.startswith(magic):
+            return suffix
+    return ".bin"
+
+
+def attachment_file_name(attachment_id: str, suffix: str = ".pdf") -> str:
     """The file name for ``attachment_id``: one safe, reversible name (see the module)."""
     encoded = "".join(
         char if char in _KEPT else "".join(f"%{b:02X}" for b in _utf8(char))
@@ -43,7 +65,7 @@ def attachment_file_name(attachment_id: str) -> str:
     if not encoded or len(encoded) > _LONGEST:
         digest = hashlib.sha256(_utf8(attachment_id)).hexdigest()[:32]
         encoded = f"{encoded[:80]}~{digest}"
-    return f"{encoded}.pdf"
+    return f"{encoded}{suffix}"
 
 
 def _utf8(text: str) -> bytes:
@@ -93,11 +115,18 @@ def write_file(path: Path, content: bytes) -> None:
 
 def clean_partials(place: Path) -> None:
     """Remove the temporary files killed runs left in ``place`` (ours only: ``.<name>.pdf.
-    <hex>.partial``, and the ``<name>.pdf.partial`` of releases before)."""
+    <hex>.partial`` (or ``.png``, ``.jpg``, ``.bin``), and the ``<name>.pdf.partial`` of
+    releases before)."""
     with contextlib.suppress(OSError), os.scandir(place) as entries:
         for entry in entries:
             name = entry.name
-            ours = name.startswith(".") and ".pdf." in name and name.endswith(_PARTIAL)
-            if (ours or name.endswith(".pdf" + _PARTIAL)) and entry.is_file(follow_symlinks=False):
+            ours = name.startswith(".") and name.endswith(_PARTIAL)
+            ours = ours and any(f"{suffix}." in name for suffix in _SUFFIXES)
+            older = name.endswith(".pdf" + _PARTIAL)
+            if (ours or older) and entry.is_file(follow_symlinks=False):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
+
+
+def cannot_write(folder: Path, exc: OSError) -> LedgerError:
+    return LedgerError(f"cannot write attachments into {folder}: {exc.strerror or exc}")

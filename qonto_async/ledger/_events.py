@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import msgspec
 
-from .. import Client, ClientInvoice
-from ..webhooks import ClientDeleted, UnknownEvent, WebhookEvent, event_body
+from ..webhooks import UnknownEvent, WebhookEvent, event_body
 from ._rows import EventRow
 
-__all__ = ["event_row"]
+__all__ = ["TOPICS", "event_row"]
 
 _encode = msgspec.json.Encoder(decimal_format="string").encode
+
+# a typed event's topic -> the table its record goes to
+TOPICS = {
+    "v1/clients": "clients",
+    "v1/client-invoices": "client_invoices",
+    "v1/transactions": "transactions",
+}
 
 
 class _Data(msgspec.Struct):
@@ -28,11 +34,12 @@ def event_row(event: WebhookEvent) -> EventRow:
     if isinstance(event, UnknownEvent):
         return EventRow(event.id, event.type, None, None, event.created_at, False, raw, None)
     data = event.data
-    resource = "clients" if isinstance(data, Client) else None
-    if isinstance(data, ClientInvoice):
-        resource = "client_invoices"
+    topic = getattr(type(event), "topic", None)
+    resource = TOPICS.get(topic) if isinstance(topic, str) else None
+    if getattr(data, "id", None) is None:
+        resource = None  # no record to keep
     record_raw = bytes(_DATA.decode(body).data).decode() if body is not None else None
-    deleted = isinstance(event, ClientDeleted)
+    deleted = event.action == "deleted"
     return EventRow(
         event.id, event.type, resource, data, event.created_at, deleted, raw, record_raw
     )

@@ -21,7 +21,6 @@ from ._sync import (
     ProgressHook,
     SyncCounts,
     SyncJob,
-    cannot_write,
     check_resources,
 )
 
@@ -36,9 +35,10 @@ _LOCK_POLL = 0.25  # seconds between two tries of a lock another sync holds
 
 
 class Ledger:
-    """A local copy of Qonto's clients, client invoices and supplier invoices, kept in step by
-    :meth:`sync` (polling) and :meth:`apply` (webhook events): a SQLite file or a PostgreSQL
-    database (``postgresql://`` URL, the ``postgres`` extra).
+    """A local copy of Qonto's clients, client invoices and supplier invoices, bank accounts,
+    transactions (every status), labels and memberships, kept in step by :meth:`sync`
+    (polling) and :meth:`apply` (webhook events): a SQLite file or a PostgreSQL database
+    (``postgresql://`` URL, the ``postgres`` extra).
 
     ``async with Ledger.open("ledger.sqlite") as ledger:`` opens it. Opening refuses, with a
     :class:`~qonto_async.ledger.LedgerError` naming it and before any write, a database
@@ -180,11 +180,16 @@ class Ledger:
         """Bring the ledger in step with Qonto: new and changed records since the last run.
 
         ``resources`` (default all): among ``clients``, ``client_invoices``,
-        ``supplier_invoices``. ``full`` re-lists everything and marks rows Qonto no longer has
-        deleted (``deleted_at``; rows are never dropped). ``attachments_dir`` also downloads
-        each invoice's PDF there. ``on_progress(resource, records)`` hears of each page
-        stored. One sync at a time per ledger, across processes: another one holding it
-        raises :class:`~qonto_async.ledger.LedgerBusyError` after ``wait`` seconds.
+        ``supplier_invoices``, ``bank_accounts``, ``transactions``, ``labels``,
+        ``memberships``. Transactions are read by ``updated_at`` over every account, every
+        status; bank accounts, labels and memberships are listed whole each run (a row two
+        complete listings lack is marked deleted). ``full`` re-lists everything and marks
+        rows Qonto no longer has deleted (``deleted_at``; rows are never dropped).
+        ``attachments_dir`` also downloads each invoice's PDF and each transaction's
+        receipts there (``attachments`` says whose each file is). ``on_progress(resource,
+        records)`` hears of each page stored. One sync at a time per ledger, across
+        processes: another one holding it raises
+        :class:`~qonto_async.ledger.LedgerBusyError` after ``wait`` seconds.
 
         Cancelling it, or killing the process, loses nothing: every page is stored with the
         cursor after it, and the next run resumes there. Returns the run's counts (also in
@@ -243,7 +248,7 @@ class Ledger:
             try:  # checked before any request
                 await asyncio.to_thread(files.prepare, folder, kept)
             except OSError as exc:
-                raise cannot_write(folder, exc) from None
+                raise files.cannot_write(folder, exc) from None
         counts = self.last_run = SyncCounts(resources=resources)
         starting = self._thread().submit(store.start_run, resources)
         try:
@@ -285,7 +290,8 @@ class Ledger:
     # -- webhook events ----------------------------------------------------------------------
 
     async def apply(self, event: WebhookEvent) -> Outcome:
-        """Apply a webhook event: its record is upserted (a deleted client is marked
+        """Apply a webhook event (``v1/clients``, ``v1/client-invoices``,
+        ``v1/transactions``): its record is upserted (a deleted client is marked
         ``deleted_at``), unless the row holds a more recent state (Qonto redelivers late
         events after newer ones: ``"stale"``, nothing changes); an event id applied before is
         ``"duplicate"``; a type the ledger does not keep is ``"ignored"`` (but recorded).

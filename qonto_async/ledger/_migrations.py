@@ -12,8 +12,10 @@ the ledger at the last version it completed, and the next opening carries on fro
 
 Adding a version: append a :class:`Migration` (``version`` = the new ``SCHEMA_VERSION``)
 whose ``apply`` brings an existing ledger to what ``schema.ddl`` now creates for a new one.
-The tests compare the two schemas and upgrade the version 1 fixture
-(``tests/fixtures/ledger_v1.sqlite``) through every step.
+A step touches only the tables and indexes of its own version (named here, frozen): the
+schema module describes the latest one, which has tables an older step must not see. The
+tests compare the two schemas and upgrade the version 1 and version 3 fixtures
+(``tests/fixtures/ledger_v1.sqlite``, ``ledger_v3.sqlite``) through every step.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any, Protocol
 from ._schema import (
     MARKER,
     META_TABLE,
+    Kind,
     columns,
     index_ddl,
     meta_ddl,
@@ -34,7 +37,15 @@ from ._schema import (
     utc_text,
 )
 
-__all__ = ["MIGRATIONS", "V1_TABLES", "Executor", "Migration"]
+__all__ = [
+    "MIGRATIONS",
+    "V1_TABLES",
+    "V3_INDEXES",
+    "V4_INDEXES",
+    "V4_TABLES",
+    "Executor",
+    "Migration",
+]
 
 
 class Executor(Protocol):
@@ -89,9 +100,7 @@ def _v3_types(db: Executor) -> None:
     order, which the rule "never move a row back in time" compares); ``ledger_events``
     (webhook events applied, for redeliveries); indexes on the columns people filter."""
     if db.postgres:
-        for table, cols in columns().items():
-            if table == "ledger_events":
-                continue
+        for table, cols in _v3_columns().items():
             for name, kind in cols:
                 if kind in ("text", "id", "serial") or name == "as_of":
                     continue
@@ -103,9 +112,9 @@ def _v3_types(db: Executor) -> None:
                     f"USING {source}::{target}"
                 )
     else:
-        for table, cols in columns().items():
+        for table, cols in _v3_columns().items():
             stamps = [name for name, kind in cols if kind == "timestamp" and name != "as_of"]
-            if table == "ledger_events" or not stamps:
+            if not stamps:
                 continue
             key = "id"
             rows = db.execute(f"SELECT {key}, {', '.join(stamps)} FROM {table}").fetchall()
@@ -120,7 +129,60 @@ def _v3_types(db: Executor) -> None:
     for table in ("clients", "client_invoices", "supplier_invoices"):
         db.execute(f"ALTER TABLE {table} ADD COLUMN as_of {sql_type('timestamp', db.postgres)}")
     db.execute(table_ddl("ledger_events", db.postgres))
-    for statement in index_ddl():
+    for statement in index_ddl(V3_INDEXES):
+        db.execute(statement)
+
+
+def _v3_columns() -> dict[str, list[tuple[str, Kind]]]:
+    """The columns version 3 typed: the first release's tables', as the current schema has
+    them (version 4 only added ``attachments.resource`` and ``record_id``, both text, which
+    the step leaves alone: a later step changing these tables must freeze them here)."""
+    return {table: cols for table, cols in columns().items() if table in V1_TABLES}
+
+
+# the indexes version 3 created, frozen
+V3_INDEXES: tuple[tuple[str, str], ...] = (
+    ("clients", "updated_at"),
+    ("client_invoices", "status"),
+    ("client_invoices", "issue_date"),
+    ("client_invoices", "due_date"),
+    ("client_invoices", "client_id"),
+    ("supplier_invoices", "status"),
+    ("supplier_invoices", "issue_date"),
+    ("supplier_invoices", "due_date"),
+    ("supplier_invoices", "updated_at"),
+    ("ledger_events", "received_at"),
+)
+
+# the tables version 4 created, and its indexes
+V4_TABLES = ("bank_accounts", "transactions", "labels", "memberships")
+V4_INDEXES: tuple[tuple[str, str], ...] = (
+    ("transactions", "bank_account_id,settled_at"),
+    ("transactions", "settled_at"),
+    ("transactions", "emitted_at"),
+    ("transactions", "updated_at"),
+    ("transactions", "status"),
+    ("attachments", "record_id"),
+)
+
+
+def _v4_bank(db: Executor) -> None:
+    """Version 4: the bank. Tables ``bank_accounts``, ``transactions``, ``labels`` and
+    ``memberships`` (empty: the next sync fills them), their indexes, and ``attachments``
+    says whose each file is (``resource``, ``record_id``; filled in here for the invoices'
+    files already downloaded). Every existing row stays as it was."""
+    for table in V4_TABLES:
+        db.execute(table_ddl(table, db.postgres))
+    for name in ("resource", "record_id"):
+        db.execute(f"ALTER TABLE attachments ADD COLUMN {name} {sql_type('text', db.postgres)}")
+    for resource in ("client_invoices", "supplier_invoices"):
+        owner = f"SELECT r.id FROM {resource} r WHERE r.attachment_id = attachments.id"
+        db.execute(
+            f"UPDATE attachments SET resource = ?, record_id = ({owner} ORDER BY r.id LIMIT 1) "
+            f"WHERE record_id IS NULL AND EXISTS ({owner})",
+            (resource,),
+        )
+    for statement in index_ddl(V4_INDEXES):
         db.execute(statement)
 
 
@@ -137,4 +199,5 @@ def _utc(value: object) -> object:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "ledger_meta: the ledger's marker and schema version", _v2_meta),
     Migration(3, "typed PostgreSQL columns, UTC timestamps, ledger_events, indexes", _v3_types),
+    Migration(4, "the bank: bank_accounts, transactions, labels, memberships", _v4_bank),
 )

@@ -3,8 +3,9 @@ rule it keeps, **never move a row back in time, never bring a deleted one back f
 past**.
 
 Each row carries ``as_of``, the moment its state was Qonto's: the record's ``updated_at``
-when it has one (clients, supplier invoices), else when the page was answered (its ``Date``)
-or the event happened (its ``created_at``; client invoices carry no ``updated_at``). Qonto
+when it has one (clients, supplier invoices, transactions, bank accounts), else when the
+page was answered (its ``Date``) or the event happened (its ``created_at``; client
+invoices, labels and memberships carry no ``updated_at``). Qonto
 retries a failed webhook delivery later, after newer events went through, and a sync's page
 may have been read before an event was applied. So a record is written only if its
 ``as_of`` is not older than the row's, and a deleted row comes back only for a record known
@@ -12,6 +13,12 @@ after the deletion; an older record leaves the row as it is (counted ``unchanged
 says ``stale``). One exception repairs rather than guesses: a full re-list that sees a
 record brings its row back if the deletion was recorded well before the run began (the
 record exists; an earlier release could mark rows deleted wrongly).
+
+A moment the row already holds is not older: the record given last wins. Qonto's
+``v1/transactions`` webhooks stamp ``updated_at`` to the second, so an authorisation and
+its settlement within one second carry the same moment, and must both apply, in the order
+delivered. (Such an event's record is also thinner than the API's: no ``*_cents``, which the
+model computes; ``raw`` keeps what was delivered.)
 
 ``raw`` is the record's JSON as Qonto sent it when the listing hands it over, else the
 record as the SDK decoded it (a webhook event's ``data``).
@@ -112,6 +119,7 @@ class _Shape:
             f"AND ({t}.deleted_at IS NULL OR excluded.as_of > {t}.deleted_at "
             f"OR {t}.deleted_at < ?)"
         )
+
         self.delete = (
             f"{insert} DO UPDATE SET deleted_at = COALESCE({t}.deleted_at, excluded.deleted_at), "
             f"as_of = CASE WHEN {t}.as_of IS NULL OR {t}.as_of < excluded.as_of "
@@ -178,6 +186,9 @@ class PageWrite:
     mark: int | None
     as_of: dt.datetime | None = None
     run_started: dt.datetime | None = None
+    # how long before the run a deletion must be for a sighting to undo it; none for a
+    # listing whole, whose deletions are this machine's own finding (same clock)
+    margin: dt.timedelta = REPAIR_MARGIN
 
 
 def write_pages(store: Store, pages: Sequence[PageWrite]) -> list[PageCounts]:
@@ -195,7 +206,7 @@ def _write(store: Store, page: PageWrite) -> PageCounts:
     convert = _converter(store.postgres)
     now = now_utc()
     moment, cap = convert(page.as_of or now), convert(now + FUTURE_MARGIN)
-    repair = convert(page.run_started - REPAIR_MARGIN) if page.run_started is not None else None
+    repair = convert(page.run_started - page.margin) if page.run_started is not None else None
     raw, mark = page.raw, page.mark
     rows = [shape.row(r, _raw_text(r, raw), None, mark, moment, cap) for r in page.records]
     counts = PageCounts()
@@ -214,6 +225,8 @@ def _write(store: Store, page: PageWrite) -> PageCounts:
             else:
                 counts.unchanged += 1  # an older state: the row keeps its newer one
         store.executemany(shape.upsert, [(*row, repair) for row in rows])
+        if mark is not None:
+            _seen(store, page.resource, mark, [row[0] for row in rows])
     if page.cursor is not None:
         store.execute(
             "INSERT INTO cursors (resource, cursor) VALUES (?, ?) "
@@ -221,6 +234,19 @@ def _write(store: Store, page: PageWrite) -> PageCounts:
             (page.resource, page.cursor),
         )
     return counts
+
+
+def _seen(store: Store, table: str, mark: int, ids: Sequence[str]) -> None:
+    """A full listing saw ``ids``: their rows are marked ``mark``, the ones whose newer state
+    kept the upsert from writing them included (they exist: never taken for deleted)."""
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        store.execute(
+            f"UPDATE {table} SET seen_run = ? WHERE id IN ({marks}) "
+            "AND (seen_run IS NULL OR seen_run <> ?)",
+            (mark, *chunk, mark),
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 __all__ = [
@@ -35,8 +35,9 @@ __all__ = [
 ]
 
 # 1: the first release (no ledger_meta); 2: ledger_meta; 3: typed PostgreSQL columns, UTC
-# timestamps of one width on SQLite, ledger_events, indexes
-SCHEMA_VERSION = 3
+# timestamps of one width on SQLite, ledger_events, indexes; 4: the bank (bank_accounts,
+# transactions, labels, memberships), attachments say whose they are
+SCHEMA_VERSION = 4
 MARKER = "qonto-async ledger"  # ledger_meta's 'marker': this database is a ledger
 META_TABLE = "ledger_meta"
 
@@ -104,6 +105,58 @@ def _currency_of(field: str) -> Callable[[Any], Any]:
     return get
 
 
+def _opt(field: str) -> Callable[[Any], Any]:
+    """A field that a record may lack (a webhook's transaction carries fewer)."""
+
+    def get(record: Any) -> Any:
+        return getattr(record, field, None)
+
+    return get
+
+
+def _flag(field: str) -> Callable[[Any], Any]:
+    """A boolean as an integer (0 or 1): PostgreSQL's ``bigint`` takes no ``boolean``."""
+
+    def get(record: Any) -> Any:
+        value = getattr(record, field, None)
+        return None if value is None else int(bool(value))
+
+    return get
+
+
+def _name_of(field: str) -> Callable[[Any], Any]:
+    def get(record: Any) -> Any:
+        return getattr(getattr(record, field, None), "name", None)
+
+    return get
+
+
+def _bank_account_id(record: Any) -> Any:
+    """``bank_account_id``, or the ``bank_account`` object's id (one version of the
+    ``v1/transactions`` webhook sends the object instead: reference §5.3, UNCONFIRMED)."""
+    found = getattr(record, "bank_account_id", None)
+    if found is None:
+        found = getattr(getattr(record, "bank_account", None), "id", None)
+    return found
+
+
+def _signed(field: str) -> Callable[[Any], Any]:
+    """``signed_amount`` or ``signed_amount_cents``: None when the record lacks the amount
+    (a webhook's transaction has no ``amount_cents``)."""
+
+    def get(record: Any) -> Any:
+        try:
+            return getattr(record, field, None)
+        except (TypeError, ValueError, AttributeError):
+            return None
+
+    return get
+
+
+def _attachment_count(record: Any) -> Any:
+    return len(getattr(record, "attachment_ids", None) or ())
+
+
 Column = tuple[str, Kind, Callable[[Any], Any]]
 # resource -> (column, kind, how to read it from a record); id, deleted_at, seen_run and raw
 # are added around them
@@ -143,9 +196,70 @@ COLUMNS: dict[str, list[Column]] = {
         ("created_at", "timestamp", _attr("created_at")),
         ("updated_at", "timestamp", _attr("updated_at")),
     ],
+    # the bank (version 4)
+    "bank_accounts": [
+        ("name", "text", _opt("name")),
+        ("iban", "text", _opt("iban")),
+        ("bic", "text", _opt("bic")),
+        ("currency", "text", _opt("currency")),
+        ("status", "text", _opt("status")),
+        ("main", "integer", _flag("main")),
+        ("is_external_account", "integer", _flag("is_external_account")),
+        ("balance", "amount", _opt("balance")),
+        ("balance_cents", "integer", _opt("balance_cents")),
+        ("authorized_balance", "amount", _opt("authorized_balance")),
+        ("authorized_balance_cents", "integer", _opt("authorized_balance_cents")),
+        ("organization_id", "text", _opt("organization_id")),
+        ("updated_at", "timestamp", _opt("updated_at")),
+    ],
+    "transactions": [
+        ("bank_account_id", "text", _bank_account_id),
+        ("transaction_id", "text", _opt("transaction_id")),  # Qonto's readable reference
+        ("status", "text", _opt("status")),
+        ("side", "text", _opt("side")),
+        ("operation_type", "text", _opt("operation_type")),
+        ("subject_type", "text", _opt("subject_type")),
+        ("amount", "amount", _opt("amount")),  # positive; the direction is in side
+        ("amount_cents", "integer", _opt("amount_cents")),
+        ("signed_amount", "amount", _signed("signed_amount")),  # negative for a debit
+        ("signed_amount_cents", "integer", _signed("signed_amount_cents")),
+        ("currency", "text", _opt("currency")),
+        ("local_amount", "amount", _opt("local_amount")),
+        ("local_currency", "text", _opt("local_currency")),
+        ("settled_balance", "amount", _opt("settled_balance")),
+        ("label", "text", _opt("label")),
+        ("counterparty_name", "text", _opt("clean_counterparty_name")),
+        ("reference", "text", _opt("reference")),
+        ("note", "text", _opt("note")),
+        ("category", "text", _opt("category")),
+        ("cashflow_category", "text", _name_of("cashflow_category")),
+        ("vat_amount", "amount", _opt("vat_amount")),
+        ("vat_rate", "amount", _opt("vat_rate")),
+        ("initiator_id", "text", _opt("initiator_id")),
+        ("card_last_digits", "text", _opt("card_last_digits")),
+        ("attachment_count", "integer", _attachment_count),
+        ("attachment_required", "integer", _flag("attachment_required")),
+        ("attachment_lost", "integer", _flag("attachment_lost")),
+        ("emitted_at", "timestamp", _opt("emitted_at")),
+        ("settled_at", "timestamp", _opt("settled_at")),  # None while pending
+        ("created_at", "timestamp", _opt("created_at")),
+        ("updated_at", "timestamp", _opt("updated_at")),
+    ],
+    "labels": [
+        ("name", "text", _opt("name")),
+        ("parent_id", "text", _opt("parent_id")),
+    ],
+    "memberships": [
+        ("first_name", "text", _opt("first_name")),
+        ("last_name", "text", _opt("last_name")),
+        ("email", "text", _opt("email")),  # absent from lists (reference §4.2)
+        ("role", "text", _opt("role")),
+        ("status", "text", _opt("status")),
+        ("team_id", "text", _opt("team_id")),
+    ],
 }
 
-# the columns people filter on: (table, column)
+# the columns people filter on: (table, column or columns, comma-separated)
 INDEXES: tuple[tuple[str, str], ...] = (
     ("clients", "updated_at"),
     ("client_invoices", "status"),
@@ -157,6 +271,13 @@ INDEXES: tuple[tuple[str, str], ...] = (
     ("supplier_invoices", "due_date"),
     ("supplier_invoices", "updated_at"),
     ("ledger_events", "received_at"),
+    # version 4: an account's statement for a period; what changed; what is pending
+    ("transactions", "bank_account_id,settled_at"),
+    ("transactions", "settled_at"),
+    ("transactions", "emitted_at"),
+    ("transactions", "updated_at"),
+    ("transactions", "status"),
+    ("attachments", "record_id"),
 )
 
 
@@ -176,7 +297,14 @@ OTHER_TABLES: dict[str, list[tuple[str, Kind]]] = {
         *[(name, "integer") for name in ("new", "updated", "unchanged", "deleted")],
         *[(name, "integer") for name in ("attachments", "requests", "retries")],
     ],
-    "attachments": [("id", "id"), ("file", "text"), ("size", "integer")],
+    # a file downloaded by sync --attachments: whose it is (version 4: resource, record_id)
+    "attachments": [
+        ("id", "id"),
+        ("file", "text"),
+        ("size", "integer"),
+        ("resource", "text"),
+        ("record_id", "text"),
+    ],
     # one row per webhook event applied: a redelivery is recognised and applied once
     "ledger_events": [
         ("id", "id"),
@@ -221,10 +349,11 @@ def table_ddl(table: str, postgres: bool) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table} ({spelled})"
 
 
-def index_ddl() -> list[str]:
+def index_ddl(indexes: Sequence[tuple[str, str]] = INDEXES) -> list[str]:
     return [
-        f"CREATE INDEX IF NOT EXISTS {table}_{column}_idx ON {table} ({column})"
-        for table, column in INDEXES
+        f"CREATE INDEX IF NOT EXISTS {table}_{column.replace(',', '_')}_idx "
+        f"ON {table} ({column.replace(',', ', ')})"
+        for table, column in indexes
     ]
 
 

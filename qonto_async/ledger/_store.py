@@ -300,12 +300,33 @@ class Store:
 
     # -- attachments ---------------------------------------------------------------------
 
-    def attachment_ids(self, resource: str) -> list[str]:
+    def attachment_ids(self, resource: str) -> list[tuple[str, str]]:
+        """``(record id, attachment id)`` for each file the live rows of ``resource`` have:
+        an invoice's ``attachment_id``; a transaction's ``attachment_ids`` (its receipts, read
+        from ``raw``), in their order."""
+        if resource == "transactions":
+            return self._receipt_ids()
         rows = self._execute(
-            f"SELECT attachment_id FROM {resource} WHERE attachment_id IS NOT NULL "
+            f"SELECT id, attachment_id FROM {resource} WHERE attachment_id IS NOT NULL "
             "AND deleted_at IS NULL ORDER BY id"
         ).fetchall()
-        return [row[0] for row in rows]
+        return [(row[0], row[1]) for row in rows]
+
+    def _receipt_ids(self) -> list[tuple[str, str]]:
+        field = "attachment_ids"
+        listed = f"raw -> '{field}'" if self._postgres else f"json_extract(raw, '$.{field}')"
+        rows = self._execute(
+            f"SELECT id, {listed} FROM transactions WHERE attachment_count > 0 "
+            "AND deleted_at IS NULL ORDER BY id"
+        ).fetchall()
+        found: list[tuple[str, str]] = []
+        for record_id, ids in rows:
+            if isinstance(ids, str):  # SQLite answers the array as JSON text
+                with contextlib.suppress(msgspec.DecodeError):
+                    ids = msgspec.json.decode(ids)
+            if isinstance(ids, list):
+                found.extend((record_id, one) for one in ids if isinstance(one, str) and one)
+        return found
 
     def attachment(self, attachment_id: str) -> tuple[str, int] | None:
         row = self._execute(
@@ -313,12 +334,21 @@ class Store:
         ).fetchone()
         return (row[0], row[1]) if row else None
 
-    def record_attachment(self, attachment_id: str, file: str, size: int) -> None:
+    def record_attachment(
+        self,
+        attachment_id: str,
+        file: str,
+        size: int,
+        resource: str | None = None,
+        record_id: str | None = None,
+    ) -> None:
         with self._transaction():
             self._execute(
-                "INSERT INTO attachments (id, file, size) VALUES (?, ?, ?) ON CONFLICT (id) "
-                "DO UPDATE SET file = excluded.file, size = excluded.size",
-                (attachment_id, file, size),
+                "INSERT INTO attachments (id, file, size, resource, record_id) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET file = excluded.file, "
+                "size = excluded.size, resource = excluded.resource, "
+                "record_id = excluded.record_id",
+                (attachment_id, file, size, resource, record_id),
             )
 
     def count(self, resource: str, *, deleted: bool = False) -> int:

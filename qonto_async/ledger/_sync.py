@@ -1,7 +1,13 @@
 """One sync run: each resource read with ``changes()`` from the cursor the ledger holds, every
 page stored with the cursor after it (a run killed anywhere resumes where it stopped); a full
 re-list (asked for, or the first run) marks what it sees and calls deleted only the rows
-Qonto then answers 404 for; ``attachments_dir`` downloads the invoices' PDFs.
+Qonto then answers 404 for; ``attachments_dir`` downloads the invoices' PDFs and the
+transactions' receipts.
+
+Bank accounts, labels and memberships have no ``updated_at`` filter: each run lists them
+whole (they are small), and a row is marked deleted only when two complete listings in a row,
+in the same run, did not have it. A listing that fails or is stopped halfway marks nothing
+(the pages it stored stay: they are Qonto's records), and the next run lists again.
 
 The database work goes through ``call`` (the ledger's own thread): the event loop decodes the
 next pages while a page is written.
@@ -19,9 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import NotFoundError, QontoError
-from . import _attachments as files
-from ._errors import LedgerError
-from ._rows import PageCounts, PageWrite, write_pages
+from ._downloads import WITH_ATTACHMENTS, download
+from ._rows import REPAIR_MARGIN, PageCounts, PageWrite, write_pages
 from ._store import Store
 
 if TYPE_CHECKING:
@@ -32,7 +37,6 @@ __all__ = [
     "WITH_ATTACHMENTS",
     "SyncCounts",
     "SyncJob",
-    "cannot_write",
     "check_resources",
 ]
 
@@ -41,9 +45,19 @@ Call = Callable[..., Awaitable[Any]]
 Submit = Callable[..., "asyncio.Future[Any]"]
 ProgressHook = Callable[[str, int], object]
 
-RESOURCES = ("clients", "client_invoices", "supplier_invoices")
-WITH_ATTACHMENTS = ("client_invoices", "supplier_invoices")
-_WORKERS = 8  # attachment downloads at once (within the client's own limits)
+RESOURCES = (
+    "clients",
+    "client_invoices",
+    "supplier_invoices",
+    "bank_accounts",
+    "transactions",
+    "labels",
+    "memberships",
+)
+LISTED_WHOLE = ("bank_accounts", "labels", "memberships")  # no updated_at: listed each run
+# what a resource's changes() is asked besides the cursor: the ledger keeps every account
+# bank_accounts lists, the connected external ones included, and so their transactions
+_FEED_OPTIONS: dict[str, dict[str, Any]] = {"transactions": {"include_external_accounts": True}}
 # pages queued for the ledger's thread while the next ones are read and decoded
 _QUEUED = 8
 
@@ -150,6 +164,9 @@ class SyncJob:
         self.counts.retries = stats.retries - self._base[1]
 
     async def resource(self, resource: str) -> None:
+        if resource in LISTED_WHOLE:
+            await self._relist(resource)
+            return
         store, call = self._store, self._call
         cursor, full_run = await call(store.cursor, resource)
         if self._full or (cursor is None and full_run is None):
@@ -160,7 +177,12 @@ class SyncJob:
         caught_up = False
         while True:
             try:
-                feed = listing.changes(cursor, per_page=self._per_page, prefetch=self._prefetch)
+                feed = listing.changes(
+                    cursor,
+                    per_page=self._per_page,
+                    prefetch=self._prefetch,
+                    **_FEED_OPTIONS.get(resource, {}),
+                )
             except ValueError:  # a cursor row damaged or edited by hand: start again, fully
                 logger.warning(
                     "the ledger's cursor for %s is unreadable: re-listing %s in full",
@@ -189,6 +211,26 @@ class SyncJob:
             gone = await self._confirm_unseen(resource, full_run)
             self.counts.deleted += await call(store.finish_full, resource, gone)
 
+    async def _relist(self, resource: str) -> None:
+        """List ``resource`` whole, every row seen marked with the run; a row missing from
+        this listing and from a second one (a record deleted during the first can shift a
+        page, and hide another) is marked deleted. Nothing is marked unless both listings
+        completed. A row marked deleted by an earlier run comes back when a listing has it.
+        """
+        run = self.counts.run
+        unseen: list[str] = []
+        for _ in range(2):
+            paginator = getattr(self._client, resource).list()
+            async for page in paginator.pages():
+                await self._write(
+                    resource, page.items, page.raw, None, run, page.date, dt.timedelta(0)
+                )
+            await self.flush()
+            unseen = await self._call(self._store.unseen, resource, run)
+            if not unseen:
+                return
+        self.counts.deleted += await self._call(self._store.finish_full, resource, unseen)
+
     async def _write(
         self,
         resource: str,
@@ -197,10 +239,12 @@ class SyncJob:
         cursor: str | None,
         mark: int | None,
         answered: dt.datetime | None = None,
+        margin: dt.timedelta = REPAIR_MARGIN,
     ) -> None:
         """Queue a page's write; wait only while ``_QUEUED`` pages are queued."""
         started = self._started if mark is not None else None
-        self._queue.append(PageWrite(resource, records, raw, cursor, mark, answered, started))
+        page = PageWrite(resource, records, raw, cursor, mark, answered, started, margin)
+        self._queue.append(page)
         self._unsettled += 1
         self._jobs.append(self._submit(self._drain))
         while self._unsettled > _QUEUED:
@@ -287,57 +331,9 @@ class SyncJob:
         return gone
 
     async def attachments(self, resources: Sequence[str], folder: Path) -> None:
-        """Download each stored invoice's PDF into ``folder/<resource>/`` (files already
-        there, whole, are skipped); OSError for a folder that takes no file."""
-        store, call = self._store, self._call
-        wanted = [
-            (resource, attachment_id)
-            for resource in resources
-            if resource in WITH_ATTACHMENTS
-            for attachment_id in await call(store.attachment_ids, resource)
-        ]
-        places = {resource: files.resource_folder(folder, resource) for resource, _ in wanted}
-        for place in places.values():
-            # what a killed run left; with the lock, ours is the only run writing there
-            await asyncio.to_thread(files.clean_partials, place)
-        todo = []
-        for resource, attachment_id in wanted:
-            # the id becomes one safe file name in that folder, whatever the API sent
-            path = places[resource] / files.attachment_file_name(attachment_id)
-            known = await call(store.attachment, attachment_id)
-            if known is not None and await asyncio.to_thread(_whole, path, known[1]):
-                continue
-            todo.append((attachment_id, path))
-        pending = iter(todo)
+        """Download the stored records' files into ``folder/<resource>/`` (see
+        :func:`._downloads.download`)."""
+        await download(self._call, self._store, self._client, resources, folder, self._file)
 
-        async def worker() -> None:
-            for attachment_id, path in pending:
-                # download() signs a fresh link each time: an expired one is never reused
-                content = await self._client.attachments.download(attachment_id)
-                await asyncio.to_thread(_store_file, path, content)
-                await call(store.record_attachment, attachment_id, str(path), len(content))
-                self.counts.attachments += 1
-
-        workers = [asyncio.ensure_future(worker()) for _ in range(min(_WORKERS, len(todo)))]
-        try:
-            await asyncio.gather(*workers)  # the first failure, as it came
-        finally:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-
-
-def _whole(path: Path, size: int) -> bool:
-    return path.is_file() and path.stat().st_size == size
-
-
-def _store_file(path: Path, content: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        files.write_file(path, content)
-    except OSError as exc:  # read-only, full, gone: the records are stored already
-        raise cannot_write(path.parent.parent, exc) from None
-
-
-def cannot_write(folder: Path, exc: OSError) -> LedgerError:
-    return LedgerError(f"cannot write attachments into {folder}: {exc.strerror or exc}")
+    def _file(self) -> None:
+        self.counts.attachments += 1

@@ -107,7 +107,12 @@ class DecodedPage(Generic[T]):
         return raws
 
 
-def page_decoder(list_type: type[Any], item_type: type[T]) -> Callable[[bytes], DecodedPage[T]]:
+def page_decoder(
+    list_type: type[Any],
+    item_type: type[T],
+    *,
+    decode_whole: Callable[[bytes], Any] | None = None,
+) -> Callable[[bytes], DecodedPage[T]]:
     """The decoder of ``list_type`` (a list model: ``items`` of ``item_type`` under the
     endpoint's key, and ``meta``) that can also hand out each item's JSON as sent.
 
@@ -116,7 +121,8 @@ def page_decoder(list_type: type[Any], item_type: type[T]) -> Callable[[bytes], 
     is the body split, its list decoded as :class:`msgspec.Raw` items (their JSON skipped
     over, not parsed again): a quarter of the typed decode's instructions on a page of client
     invoices. Decoding each item from its ``Raw`` instead of the page whole costs as much
-    (not less) plus that split, on every page, read or not.
+    (not less) plus that split, on every page, read or not. ``decode_whole`` replaces the
+    page's decode (the banking models' lax one, see ``_lenient``).
     """
     items = next(field for field in msgspec.structs.fields(list_type) if field.name == "items")
     if get_args(items.type) != (item_type,):
@@ -129,7 +135,7 @@ def page_decoder(list_type: type[Any], item_type: type[T]) -> Callable[[bytes], 
         kw_only=True,
     )
     decode_raw: Callable[[bytes], Any] = model_decoder(envelope).decode
-    decode_whole: Callable[[bytes], Any] = model_decoder(list_type).decode
+    decode_whole = decode_whole or model_decoder(list_type).decode
 
     def split(body: bytes) -> list[msgspec.Raw]:
         raws: list[msgspec.Raw] = decode_raw(body).items

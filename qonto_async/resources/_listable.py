@@ -34,6 +34,7 @@ class ListableResource(ReadableResource[M]):
 
     _listing: ClassVar[ListingSpec]
     _change_filters: ClassVar[dict[str, Any]] = {}
+    _clock_path: ClassVar[str | None] = None
     list: Callable[..., Paginator[M]]
 
     def _paginate(self, filters: QueryParams, options: ListOptions) -> Paginator[M]:
@@ -68,15 +69,16 @@ class ListableResource(ReadableResource[M]):
             field, _, end = name.rpartition("_")
             if keyed and field == spec.key:
                 bounds[end] = instant_us(name, value, end=end == "to")
-            elif value is not None and f"filter[{name}]" not in named:
-                add_moments(base, **{name: value})
+            elif value is not None and spec.filter_name(name) not in named:
+                add_moments(base, bracketed=spec.bracketed, **{name: value})
         if keyed:  # the walk sends its own bounds on the key
             base = [(n, v) for n, v in base if n not in (spec.key_from, spec.key_to)]
         path, decode_page, transport = self._path, self._decode_page, self._transport
+        own = spec.own_filters
 
         async def fetch(query: QueryParams) -> Page[M]:
             decoded, answer = await transport.request_with_answer(
-                "GET", path, decode_page, params=merged(base, query)
+                "GET", path, decode_page, params=merged(base, query, own)
             )
             date = server_date(answer.headers.get("Date"))
             return decoded_page(decoded, decoded.items, decoded.meta, date)
@@ -111,8 +113,20 @@ class ListableResource(ReadableResource[M]):
         feed, an aware datetime, or None for all), each once per run; ``feed.cursor``
         continues from where the feed stands. ``overlap`` is how far before the previous
         run's end the next one looks again. See the README's "Keeping a ledger in sync"."""
+        return self._feed(since, overlap, per_page, prefetch, self._change_filters)
+
+    def _feed(
+        self,
+        since: str | dt.datetime | None,
+        overlap: dt.timedelta,
+        per_page: int,
+        prefetch: int,
+        extra: dict[str, Any],
+    ) -> ChangeFeed[M]:
+        """:meth:`changes` over ``list(**extra)``; the run's bound is the ``Date`` of one
+        small request to ``_clock_path`` (the list itself, unless it needs more than
+        ``per_page`` to answer)."""
         lister: Callable[..., Paginator[M]] = self.list
-        extra = self._change_filters
 
         def list_window(lower: str | None, upper: str, start: str | None) -> Paginator[M]:
             return lister(
@@ -124,11 +138,11 @@ class ListableResource(ReadableResource[M]):
                 **extra,
             )
 
-        path, decode_page, transport = self._path, self._decode_page, self._transport
+        path, transport = self._clock_path or self._path, self._transport
 
         async def server_now() -> tuple[dt.datetime, str]:
             _, answer = await transport.request_with_answer(
-                "GET", path, decode_page, params=[("per_page", "1"), ("page", "1")]
+                "GET", path, _ignored, params=[("per_page", "1"), ("page", "1")]
             )
             url = public_url(URL(transport.base_url + path).with_query(per_page=1, page=1))
             now = server_date(answer.headers.get("Date"))
@@ -145,11 +159,16 @@ class ListableResource(ReadableResource[M]):
         return ChangeFeed(since, server_now=server_now, list_window=list_window, overlap=overlap)
 
 
-def merged(base: QueryParams, query: QueryParams) -> QueryParams:
-    """``base`` then ``query``, where a filter the listing sends itself (the change check's
-    ``filter[updated_at_from]``) replaces the caller's: a server reads one value per key."""
-    own = {name for name, _ in query if name.startswith("filter[")}
-    return [*(p for p in base if p[0] not in own), *query] if own else [*base, *query]
+def _ignored(body: bytes) -> None:
+    """The clock request's body: only its ``Date`` header matters."""
+
+
+def merged(base: QueryParams, query: QueryParams, own: frozenset[str]) -> QueryParams:
+    """``base`` then ``query``, where a filter the listing sends itself (``own``: the walk's
+    bounds, the change check's ``updated_at_from``) replaces the caller's: a server reads one
+    value per key."""
+    sent = {name for name, _ in query if name in own}
+    return [*(p for p in base if p[0] not in sent), *query] if sent else [*base, *query]
 
 
 def server_date(value: str | None) -> dt.datetime | None:

@@ -99,11 +99,12 @@ def add(query: Query, key: str, value: str | None) -> None:
         query.append((key, value))
 
 
-def add_moments(query: Query, **moments: Moment | None) -> None:
-    """Add ``filter[<name>]`` for each given moment, in the order given."""
+def add_moments(query: Query, *, bracketed: bool = True, **moments: Moment | None) -> None:
+    """Add ``filter[<name>]`` (or the bare ``name`` where the collection's filters are bare,
+    as the transactions' are) for each given moment, in the order given."""
     for name, value in moments.items():
         if value is not None:
-            query.append((f"filter[{name}]", moment(name, value)))
+            query.append((f"filter[{name}]" if bracketed else name, moment(name, value)))
 
 
 def instant_us(name: str, value: Moment | None, *, end: bool) -> int | None:

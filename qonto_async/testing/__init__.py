@@ -11,6 +11,11 @@ async with FakeQonto(seed=0, client_invoices=500) as fake:
     assert fake.stats.duplicates("client_invoices") == {}
 ```
 
+The bank side too: ``FakeQonto(transactions=50_000, bank_accounts=3)`` serves an
+organisation, its accounts (the last one external), transactions with a continuous
+``settled_balance`` chain per account, labels, memberships and statements;
+``fake.churn = Churn(updates=0.2, resources=("transactions",))`` settles and declines them.
+
 Standalone: ``python -m qonto_async.testing --port 8080``.
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import shlex
 import sys
 from collections.abc import Sequence
@@ -28,13 +29,23 @@ def _parser() -> argparse.ArgumentParser:
         default=1000,
         help="client and supplier invoices each (clients: size / 10, at least 1)",
     )
+    parser.add_argument(
+        "--transactions", type=int, default=300, help="bank transactions, across the accounts"
+    )
+    parser.add_argument(
+        "--bank-accounts",
+        type=int,
+        default=3,
+        help="bank accounts (the last one, of two or more, a connected external account)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--faults", default="", help="e.g. 'error=5%%,throttle=2%%,drop=1%%'")
     parser.add_argument(
         "--churn",
         default="",
-        help="change records between requests, e.g. 'creates=5%%,updates=10%%,deletes=1%%'",
+        help="change records between requests, e.g. 'creates=5%%,updates=10%%,deletes=1%%' "
+        "(clients, client invoices, supplier invoices and transactions)",
     )
     parser.add_argument("--staging-token", default=None)
     parser.add_argument(
@@ -52,13 +63,16 @@ async def _serve(args: argparse.Namespace) -> None:
         clients=max(1, args.size // 10),
         client_invoices=args.size,
         supplier_invoices=args.size,
+        transactions=args.transactions,
+        bank_accounts=args.bank_accounts,
         latency=args.latency_ms / 1000,
         faults=Faults.parse(args.faults) if args.faults else None,
         rate_limit=None if args.no_rate_limit else QONTO_RATE_LIMITS,
         options=FakeOptions(staging_token=args.staging_token, host=args.host, port=args.port),
     )
     if args.churn:
-        fake.churn = Churn.parse(args.churn, seed=args.seed)
+        churn = Churn.parse(args.churn, seed=args.seed)
+        fake.churn = dataclasses.replace(churn, resources=(*churn.resources, "transactions"))
     if args.warm:
         fake.warm()
     async with fake:
@@ -83,6 +97,8 @@ def _banner(fake: FakeQonto) -> list[str]:
         f"OAuth: token_url={fake.token_url} client_id={fake.client_id} "
         f"client_secret={fake.client_secret} refresh_token={fake.refresh_token}"
     )
+    accounts = fake.ids("bank_accounts")
+    lines.append(f"Bank accounts (GET /v2/transactions?bank_account_id=...): {', '.join(accounts)}")
     clients = fake.ids("clients")
     if clients:
         lines.append(f"A client to bill (invoice create --client-id): {clients[0]}")

@@ -7,6 +7,7 @@ import dataclasses
 import random
 from collections.abc import Callable
 
+from ._bank_mutations import BankMutations
 from ._data import Dataset
 from ._mutations import Mutations
 
@@ -25,6 +26,11 @@ class Churn:
     ``updates`` and deletes a random one with probability ``deletes``. ``max_changes`` stops
     it after that many changes. Draws derive from ``seed``; every change is appended to
     ``fake.stats.changes``.
+
+    ``"transactions"`` churn as Qonto's do: a create is a new pending card authorisation (or,
+    one time in four, an income or transfer completed now); an update settles or declines a
+    pending transaction, or adds a receipt, changes the labels or the note of one. Qonto
+    never deletes a transaction: ``deletes`` means nothing for them.
     """
 
     seed: int = 0
@@ -39,7 +45,8 @@ class Churn:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a probability between 0 and 1, not {value}")
-        unknown = set(self.resources) - {"clients", "client_invoices", "supplier_invoices"}
+        known = {"clients", "client_invoices", "supplier_invoices", "transactions"}
+        unknown = set(self.resources) - known
         if unknown:
             raise ValueError(f"churn cannot change {sorted(unknown)}")
 
@@ -73,8 +80,11 @@ class ChurnState:
         mutations: Mutations,
         now_us: Callable[[], int],
         log: Callable[[Change], None],
+        *,
+        bank: BankMutations | None = None,
     ) -> None:
         self.churn = churn
+        self._bank = bank
         self._dataset = dataset
         self._mutations = mutations
         self._now_us = now_us
@@ -96,6 +106,11 @@ class ChurnState:
                     self._change(action, resource)
 
     def _change(self, action: str, resource: str) -> None:
+        if resource == "transactions":
+            if self._bank is not None and action != "deleted":
+                self._bank.churn(action, self._rng, self._now_us() // 1000)
+                self._made += 1
+            return
         table = self._dataset.tables[resource]
         if action == "created":
             record_id = self._mutations.create(resource, self._now_us(), {})

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
 
+from ._bank_mutations import BankMutations
+from ._bank_records import BANK_RESOURCES, BankRecords
 from ._churn import Churn, ChurnState
 from ._data import Dataset
 from ._datagen import epoch_us
@@ -16,7 +19,8 @@ from ._mutations import Mutations
 from ._oauth import OAuthServer
 from ._records import RecordServer
 from ._stats import Stats
-from ._webhooks import WebhookDelivery, WebhookServer
+from ._transaction_writes import TransactionWrites
+from ._webhooks import WebhookDelivery, WebhookServer, transaction_event_data
 
 __all__ = ["CredentialControls", "RecordControls", "WriteControls"]
 
@@ -31,25 +35,47 @@ class RecordControls:
     _mutations: Mutations
     _churn: ChurnState | None
     _webhooks: WebhookServer
+    _bank: BankRecords
+    _bank_mutations: BankMutations
+    _transaction_writes: TransactionWrites
 
     # -- the record store --------------------------------------------------------------------
 
     def ids(self, resource: str) -> list[str]:
         """Ids of ``clients``, ``client_invoices``, ``supplier_invoices``,
-        ``client_invoice_uploads`` or ``attachments``, in creation order."""
+        ``client_invoice_uploads``, ``attachments``, ``transactions``, ``bank_accounts``
+        (main first, the external one last), ``labels``, ``memberships`` or ``statements``,
+        in creation order."""
+        if resource in BANK_RESOURCES:
+            self._transaction_writes.process_due()
+            return self._bank.ids(resource)
         return self._records.ids(resource)
 
     def record(self, resource: str, record_id: str) -> dict[str, Any]:
-        """The JSON object the API returns for one client, client or supplier invoice."""
+        """The JSON object the API returns for one record (a transaction without
+        ``includes[]``)."""
+        if resource in BANK_RESOURCES:
+            self._transaction_writes.process_due()
+            return self._bank.record(resource, record_id)
         return self._records.record(resource, record_id)
 
-    def count(self, resource: str, **params: str) -> int:
+    def count(self, resource: str, **params: str | Sequence[str]) -> int:
         """How many records a list request with these query parameters would return in total.
 
         ``params`` are raw query parameters with brackets spelled out, e.g.
-        ``fake.count("client_invoices", **{"filter[status]": "paid,unpaid"})``.
+        ``fake.count("client_invoices", **{"filter[status]": "paid,unpaid"})``; a sequence
+        repeats the key: ``fake.count("transactions", bank_account_id=account_id,
+        **{"status[]": ["pending", "completed"]})``.
         """
-        return self._records.count(resource, **params)
+        pairs = [
+            (name, value)
+            for name, given in params.items()
+            for value in ([given] if isinstance(given, str) else given)
+        ]
+        if resource == "transactions":
+            self._transaction_writes.process_due()
+            return self._bank.count(pairs)
+        return self._records.count(resource, **dict(pairs))
 
     def create(self, resource: str, **fields: Any) -> str:
         """Create a record as a Qonto user would; its id is returned.
@@ -57,20 +83,61 @@ class RecordControls:
         ``created_at`` and ``updated_at`` are the fake's ``clock`` unless given (an aware
         datetime or ISO 8601 string: several records may share one ``created_at``, as after a
         bulk import); other fields override the generated record (``status`` too).
+
+        A transaction is emitted now: a pending card authorisation of the main account unless
+        ``bank_account_id``, ``status`` (``completed`` settles it now, at the tail of the
+        account's balance chain), ``operation_type``, ``side``, ``amount_cents``, ``note`` or
+        ``label_ids`` say otherwise.
         """
+        if resource == "transactions":
+            rng = random.Random(
+                f"{self.dataset.seed}:transactions:created:{len(self.dataset.bank.transactions)}"
+            )
+            return self._bank_mutations.create(rng, self._now_ms(), fields)
         record_id = self._mutations.create(resource, self._now_us(), fields)
         self._log(("created", resource, record_id))
         return record_id
 
     def update(self, resource: str, record_id: str, **fields: Any) -> None:
-        """Change fields of a record; its ``updated_at`` moves to the fake's ``clock``."""
+        """Change fields of a record; its ``updated_at`` moves to the fake's ``clock``.
+
+        A transaction takes ``status`` (a pending one ``completed``, settling now, or
+        ``declined``), ``note``, ``label_ids``, ``attachment_lost``, ``attachment_required``.
+        """
+        if resource == "transactions":
+            i = self._bank_mutations.index_of(record_id)
+            self._bank_mutations.update(i, self._now_ms(), fields)
+            return
         self._mutations.update(resource, record_id, self._now_us(), fields)
         self._log(("updated", resource, record_id))
 
     def delete(self, resource: str, record_id: str) -> None:
-        """Delete a record: it leaves every list and its GET answers 404."""
+        """Delete a record: it leaves every list and its GET answers 404. Qonto never deletes
+        a transaction: ``fake.hide`` leaves one out of the lists instead."""
+        if resource == "transactions":
+            raise ValueError("Qonto does not delete transactions: see fake.hide()")
         self._mutations.delete(resource, record_id)
         self._log(("deleted", resource, record_id))
+
+    def hide(self, resource: str, record_id: str) -> None:
+        """Leave a transaction out of every ``GET /v2/transactions`` answer (of its account)
+        from now on, as if Qonto's answer had lost it; ``GET`` by id still finds it. Not a
+        change: nothing is recorded or sent. For tests of completeness checks."""
+        if resource != "transactions":
+            raise ValueError("only transactions can be hidden")
+        self._bank_mutations.hide(self._bank_mutations.index_of(record_id), True)
+
+    def unhide(self, resource: str, record_id: str) -> None:
+        """Put a transaction hidden with :meth:`hide` back in the list answers."""
+        if resource != "transactions":
+            raise ValueError("only transactions can be hidden")
+        self._bank_mutations.hide(self._bank_mutations.index_of(record_id), False)
+
+    @property
+    def attachments_processing(self) -> int:
+        """Receipts uploaded to transactions that Qonto has not finished processing."""
+        self._transaction_writes.process_due()
+        return self._transaction_writes.processing
 
     @property
     def churn(self) -> Churn | None:
@@ -80,7 +147,14 @@ class RecordControls:
     @churn.setter
     def churn(self, churn: Churn | None) -> None:
         self._churn = (
-            ChurnState(churn, self.dataset, self._mutations, self._now_us, self._log)
+            ChurnState(
+                churn,
+                self.dataset,
+                self._mutations,
+                self._now_us,
+                self._log,
+                bank=self._bank_mutations,
+            )
             if churn is not None
             else None
         )
@@ -91,7 +165,10 @@ class RecordControls:
         self._webhooks.notify(action, resource, lambda: self._snapshot(resource, record_id))
 
     def _snapshot(self, resource: str, record_id: str) -> dict[str, Any]:
-        """The record as the API shows it, or as it last stood if it was deleted."""
+        """The record as the API shows it, or as it last stood if it was deleted (a
+        transaction as the ``v1/transactions`` webhook shows it)."""
+        if resource == "transactions":
+            return transaction_event_data(self._bank.record(resource, record_id))
         table = self.dataset.tables[resource]
         i = table.index.get(record_id)
         if i is None:
@@ -101,10 +178,19 @@ class RecordControls:
     def _now_us(self) -> int:
         return epoch_us(self.clock())
 
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
     def warm(self, *resources: str) -> None:
         """Encode every record of ``resources`` (all by default) now, so that later answers
         cost nothing but a join: for benchmarks, before the timed part."""
-        self._records.warm(*resources)
+        bank = self.dataset.bank
+        if "transactions" in resources or not resources:
+            for i in range(len(bank.transactions)):
+                bank.encoded(i)
+        others = [r for r in resources if r != "transactions"]
+        if others or not resources:
+            self._records.warm(*others)
 
 
 class WriteControls:

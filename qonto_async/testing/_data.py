@@ -19,6 +19,7 @@ import msgspec
 
 from ..models.client_invoice import CLIENT_INVOICE_STATUSES
 from ..models.supplier_invoice import SUPPLIER_INVOICE_STATUSES
+from ._bank_data import BankData
 from ._client_invoices_data import ClientInvoiceRecords
 from ._clients_data import ClientRecords
 from ._datagen import (
@@ -58,8 +59,10 @@ __all__ = [
 class Dataset:
     """All records of one fake organisation, derived from ``seed``.
 
-    ``clients``, ``client_invoices`` and ``supplier_invoices`` are record counts; ``uploads``
-    is the number of client-invoice uploads present from the start.
+    ``clients``, ``client_invoices``, ``supplier_invoices`` and ``transactions`` are record
+    counts; ``uploads`` is the number of client-invoice uploads present from the start;
+    ``bank_accounts`` the number of bank accounts (the last one external when there are two
+    or more), the bank side living in ``bank`` (:class:`._bank_data.BankData`).
     """
 
     def __init__(
@@ -72,6 +75,8 @@ class Dataset:
         uploads: int = 3,
         quotes: int = 20,
         credit_notes: int = 20,
+        transactions: int = 300,
+        bank_accounts: int = 3,
         now: dt.datetime = DEFAULT_NOW,
     ) -> None:
         if min(clients, client_invoices, supplier_invoices, uploads, quotes, credit_notes) < 0:
@@ -108,6 +113,16 @@ class Dataset:
         self.organization = organization
         self.iban = iban
         """The organisation's Qonto account: the ``payment_methods.iban`` invoices take."""
+        self.legal_name = legal_name
+        self.bank = BankData(
+            seed=seed,
+            now_epoch=self.now_epoch,
+            organization_id=self.organization_id,
+            legal_name=legal_name,
+            main_iban=iban,
+            bank_accounts=bank_accounts,
+            transactions=transactions,
+        )
         self.client_records = ClientRecords(seed, start, self.now_epoch, clients)
         self.client_invoice_records = ClientInvoiceRecords(
             seed,
@@ -151,6 +166,9 @@ class Dataset:
             self.attachments[aid] = ("client_invoices", i)
         for i, aid in enumerate(self.supplier_invoice_records.attachment_ids):
             self.attachments[aid] = ("supplier_invoices", i)
+        for i, aids in enumerate(self.bank.transactions.attachment_ids):
+            for aid in aids:
+                self.attachments[aid] = ("transactions", i)
         # attachment id -> (file name, content) of files uploaded while the fake runs
         self.uploaded_files: dict[str, tuple[str, bytes]] = {}
         self.uploads: dict[str, Upload] = {}
@@ -208,6 +226,9 @@ class Dataset:
     def attachment_file(self, attachment_id: str) -> tuple[str, bytes, int]:
         """``(file_name, content, created_epoch)`` of a known attachment."""
         table_name, i = self.attachments[attachment_id]
+        if table_name == "transactions":
+            name, _, data, created_ms = self.bank.attachment_file(attachment_id, i)
+            return name, data, created_ms // 1000
         table = self.tables[table_name]
         if attachment_id in self.uploaded_files:
             name, content = self.uploaded_files[attachment_id]
@@ -219,6 +240,13 @@ class Dataset:
         )
         content = pdf(name, f"{table.singular} {table.ids[i]}")
         return name, content, table.created[i]
+
+    def attachment_content_type(self, attachment_id: str) -> str:
+        """A transaction's receipt may be a JPEG or a PNG; every other file is a PDF."""
+        table_name, i = self.attachments[attachment_id]
+        if table_name == "transactions":
+            return self.bank.attachment_file(attachment_id, i)[1]
+        return "application/pdf"
 
     def sign(self, message: str) -> str:
         """HMAC of ``message`` with this dataset's key (signed download URLs)."""

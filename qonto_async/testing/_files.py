@@ -1,5 +1,6 @@
 """Files: client-invoice uploads (with idempotency keys), attachments, and the signed links
-both are downloaded from, which expire and refuse credentials as S3's do."""
+they and bank statements are downloaded from, which expire and refuse credentials as S3's
+do."""
 
 from __future__ import annotations
 
@@ -141,7 +142,7 @@ class FileServer:
                 "created_at": ts_offset(created),
                 "file_name": name,
                 "file_size": str(len(content)),
-                "file_content_type": "application/pdf",
+                "file_content_type": self._dataset.attachment_content_type(attachment_id),
                 "url": self.signed_url("attachments", attachment_id, name),
                 "probative_attachment": {"status": "unavailable"},
             }
@@ -178,7 +179,14 @@ class FileServer:
             upload = self._dataset.uploads[file_id]
             content, content_type = upload.content, upload.content_type
         elif kind == "attachments" and file_id in self._dataset.attachments:
-            content, content_type = self._dataset.attachment_file(file_id)[1], "application/pdf"
+            content = self._dataset.attachment_file(file_id)[1]
+            content_type = self._dataset.attachment_content_type(file_id)
+        elif kind == "statements" and file_id in self._dataset.bank.statement_index:
+            bank = self._dataset.bank
+            content, content_type = (
+                bank.statement_file(bank.statement_index[file_id])[1],
+                "application/pdf",
+            )
         else:
             return s3_error(404, "NoSuchKey", "The specified key does not exist.")
         query = request.query

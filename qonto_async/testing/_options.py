@@ -34,6 +34,10 @@ class FakeOptions:
       was not answered 2xx within a second (Qonto backs off over days; this compresses it).
     - ``replay_reused_keys``: answer an idempotency key reused with a different body with the
       first answer, as Qonto's page documents, instead of 422 ``idempotency_key_reused``.
+    - ``attachment_delay``: seconds of the fake's clock Qonto takes to process a receipt
+      uploaded to a transaction before it shows in ``attachment_ids`` (0: at once).
+    - ``max_per_page`` and ``default_per_page`` apply to the bank lists too
+      (``transactions``, ``bank_accounts``, ``labels``, ``memberships``, ``statements``).
     """
 
     staging_token: str | None = None
@@ -51,9 +55,12 @@ class FakeOptions:
     now: dt.datetime = DEFAULT_NOW
     replay_reused_keys: bool = False
     webhook_retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+    attachment_delay: float = 1.0
 
     def __post_init__(self) -> None:
         if self.staging_status not in (200, 302, 401):
             raise ValueError("staging_status must be 200, 302 or 401")
         if self.upload_envelope not in ("data", "client_invoice_upload"):
             raise ValueError("upload_envelope must be 'data' or 'client_invoice_upload'")
+        if self.attachment_delay < 0:
+            raise ValueError("attachment_delay must be >= 0")

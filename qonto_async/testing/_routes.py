@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from ._bank_records import BankRecords, guarded
 from ._client_writes import ClientWrites
 from ._files import FileServer
 from ._invoice_writes import ACTIONS, InvoiceWrites
@@ -14,6 +15,7 @@ from ._quote_writes import QuoteWrites
 from ._records import RESOURCES, RecordServer
 from ._responses import STAGING_PAGE
 from ._supplier_writes import SupplierWrites
+from ._transaction_writes import TransactionWrites
 from ._webhooks import WebhookServer
 
 __all__ = ["Handler", "routes"]
@@ -31,6 +33,8 @@ def routes(
     suppliers: SupplierWrites,
     quotes: QuoteWrites,
     webhooks: WebhookServer,
+    bank: BankRecords,
+    transactions: TransactionWrites,
 ) -> list[tuple[str, str, Handler]]:
     table: list[tuple[str, str, Handler]] = [
         ("GET", f"/v2/{name}", records.list_handler(name)) for name in RESOURCES
@@ -58,6 +62,24 @@ def routes(
         ("POST", "/v2/quotes", quotes.create),
         ("GET", "/v2/credit_notes/{id}", records.get_handler("credit_notes")),
         ("GET", "/v2/attachments/{id}", files.get_attachment),
+        ("GET", "/v2/organization", guarded(bank.organization)),
+        ("GET", "/v2/bank_accounts", guarded(bank.list_bank_accounts)),
+        ("GET", "/v2/bank_accounts/{id}", bank.get_bank_account),
+        ("GET", "/v2/transactions", guarded(bank.list_transactions)),
+        ("GET", "/v2/transactions/{id}", guarded(bank.get_transaction)),
+        ("GET", "/v2/transactions/{id}/attachments", guarded(bank.list_attachments)),
+        ("POST", "/v2/transactions/{id}/attachments", transactions.upload),
+        ("DELETE", "/v2/transactions/{id}/attachments", transactions.delete_all),
+        (
+            "DELETE",
+            "/v2/transactions/{transaction_id}/attachments/{attachment_id}",
+            transactions.delete_one,
+        ),
+        ("GET", "/v2/labels", guarded(bank.list_labels)),
+        ("GET", "/v2/labels/{id}", bank.get_label),
+        ("GET", "/v2/memberships", guarded(bank.list_memberships)),
+        ("GET", "/v2/statements", guarded(bank.list_statements)),
+        ("GET", "/v2/statements/{id}", bank.get_statement),
         ("POST", "/v2/webhook_subscriptions", webhooks.create),
         ("GET", "/v2/webhook_subscriptions", webhooks.index),
         ("GET", "/v2/webhook_subscriptions/{id}", webhooks.get),

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import hdrs, web
 
+from ._bank import bank_side
 from ._churn import ChurnState
 from ._client_writes import ClientWrites
 from ._controls import CredentialControls, RecordControls, WriteControls
@@ -68,8 +69,11 @@ class FakeQonto(RecordControls, WriteControls, CredentialControls):
     ``fake.token_url``, ``fake.client_id``, ``fake.client_secret``, ``fake.refresh_token``).
     Data, trace ids, tokens and fault draws all derive from ``seed``.
 
-    ``clients``, ``client_invoices``, ``supplier_invoices``, ``uploads``, ``quotes`` and
-    ``credit_notes`` are record counts;
+    ``clients``, ``client_invoices``, ``supplier_invoices``, ``uploads``, ``quotes``,
+    ``credit_notes`` and ``transactions`` (spread over the accounts, every operation type and
+    status, with a continuous ``settled_balance`` chain per account) are record counts;
+    ``bank_accounts`` counts the organisation's accounts, the last one (of two or more) a
+    connected external account;
     ``latency`` (seconds) is added to every ``/v2`` request; ``faults`` (:class:`Faults`) can
     be swapped at any time; ``rate_limit`` is one or several :class:`RateLimit` (Qonto's
     1,000 / 10 s and 10,000 / 10 min by default; ``None`` disables it). Everything else
@@ -87,6 +91,8 @@ class FakeQonto(RecordControls, WriteControls, CredentialControls):
         uploads: int = 3,
         quotes: int = 20,
         credit_notes: int = 20,
+        transactions: int = 300,
+        bank_accounts: int = 3,
         latency: float = 0.0,
         faults: Faults | None = None,
         rate_limit: RateLimit | Sequence[RateLimit] | None = QONTO_RATE_LIMITS,
@@ -107,6 +113,8 @@ class FakeQonto(RecordControls, WriteControls, CredentialControls):
             uploads=uploads,
             quotes=quotes,
             credit_notes=credit_notes,
+            transactions=transactions,
+            bank_accounts=bank_accounts,
             now=options.now,
         )
         self.latency = latency
@@ -161,6 +169,9 @@ class FakeQonto(RecordControls, WriteControls, CredentialControls):
             clock=lambda: self.clock(),
             retry_delays=options.webhook_retry_delays,
             seed=seed,
+        )
+        self._bank, self._bank_mutations, self._transaction_writes = bank_side(
+            self.dataset, self._files, options, clock=lambda: self.clock(), log=self._log, seed=seed
         )
         self._churn: ChurnState | None = None
         self._runner: web.AppRunner | None = None
@@ -270,6 +281,8 @@ class FakeQonto(RecordControls, WriteControls, CredentialControls):
             suppliers=self._supplier_writes,
             quotes=self._quote_writes,
             webhooks=self._webhooks,
+            bank=self._bank,
+            transactions=self._transaction_writes,
         ):
             app.router.add_route(method, path, handler)
         return app
@@ -309,6 +322,8 @@ class FakeQonto(RecordControls, WriteControls, CredentialControls):
         if response is None and api:
             response = self._authenticate(request, trace_id, path)
         if response is None:
+            if api:
+                self._transaction_writes.process_due()  # uploads Qonto has processed since
             if self._churn is not None and api and request.method == "GET":
                 self._churn.step()
             try:

@@ -23,8 +23,8 @@ class Stats:
     - ``requests``: ``Counter`` of ``(route, status)``; ``route`` is ``"GET /v2/clients/{id}"``
       style, ``status`` 0 for a dropped connection (a truncated answer counts with its status).
     - ``served``: per resource (``clients``, ``client_invoices``, ``supplier_invoices``,
-      ``client_invoice_uploads``, ``attachments``) a ``Counter`` of ids delivered in complete
-      2xx answers, by list or by id.
+      ``client_invoice_uploads``, ``attachments``, ``transactions``) a ``Counter`` of ids
+      delivered in complete 2xx answers, by list or by id.
     - ``faults``: ``Counter`` by ``FaultAction.label`` (``"503"``, ``"502:html"``, ``"429"``,
       ``"drop"``, ``"truncate"``, ``"html"``...).
     - ``rate_limited``: 429s sent by the rate limiter; ``auth_throttled``: 429s sent for too
@@ -32,8 +32,9 @@ class Stats:
     - ``token_refreshes``, ``tokens_issued``, ``uploads_created``, ``idempotency_keys`` (the
       ``X-Qonto-Idempotency-Key`` of every request that carried one, faulted ones included,
       in arrival order), ``downloads``.
-    - ``changes``: every change to the data, made through ``fake.create/update/delete`` or by
-      churn, as ``(action, resource, id)`` with ``action`` one of ``created``, ``updated``,
+    - ``changes``: every change to the data, made through ``fake.create/update/delete``, by
+      churn, or by the API (a transaction's receipt processed or removed), as
+      ``(action, resource, id)`` with ``action`` one of ``created``, ``updated``,
       ``deleted``, in order.
     """
 

@@ -4,10 +4,14 @@
   the list's key is ``subscriptions``; ``PUT`` replaces the whole subscription; a secret of 32
   to 128 characters is generated when none is given. Unlike Qonto, ``http://127.0.0.1``
   callbacks are accepted, so tests can receive.
-- Every change to a client (created, updated, deleted) or a client invoice (created, updated)
-  goes to each subscription whose ``types`` name its topic (``v1/clients``) or the event type
-  (``v1/clients/created``): ``POST callback_url`` with the event as JSON and
-  ``X-Qonto-Signature: t=<now>,v1=<HMAC-SHA256 of "<t>.<body>">``.
+- Every change to a client (created, updated, deleted), a client invoice or a transaction
+  (created, updated) goes to each subscription whose ``types`` name its topic
+  (``v1/clients``) or the event type (``v1/clients/created``): ``POST callback_url`` with the
+  event as JSON and ``X-Qonto-Signature: t=<now>,v1=<HMAC-SHA256 of "<t>.<body>">``.
+- A transaction's event is spelled as Qonto's ``v1/transactions`` page shows it: ``type``
+  is the topic alone, the action is ``data.event``, and ``data`` is not the REST object: no
+  ``*_cents``, ``subject_type`` capitalised (``Card``, ``DirectDebit``), counterparty
+  formats lowercase (``iban``, ``bic``), timestamps without milliseconds.
 - A delivery not answered 2xx within a second is retried after each of
   ``FakeOptions.webhook_retry_delays`` (Qonto backs off over days; the fake compresses), then
   dropped. Deliveries to one subscription go one at a time, in the order of the changes.
@@ -34,11 +38,40 @@ from ._files import not_found
 from ._responses import encode, json_response
 from ._validation import Problems, read_body, refusal
 
-__all__ = ["TOPICS", "WebhookDelivery", "WebhookServer"]
+__all__ = ["TOPICS", "WebhookDelivery", "WebhookServer", "transaction_event_data"]
 
-TOPICS = {"clients": "v1/clients", "client_invoices": "v1/client-invoices"}
+TOPICS = {
+    "clients": "v1/clients",
+    "client_invoices": "v1/client-invoices",
+    "transactions": "v1/transactions",
+}
 LOCAL_OR_HTTPS = ("https://", "http://127.0.0.1", "http://localhost")
-ACTIONS = {"clients": ("created", "updated", "deleted"), "client_invoices": ("created", "updated")}
+ACTIONS = {
+    "clients": ("created", "updated", "deleted"),
+    "client_invoices": ("created", "updated"),
+    "transactions": ("created", "updated"),
+}
+# resources whose events carry the topic alone in ``type``, the action in ``data.event``
+_TOPIC_TYPED = frozenset({"transactions"})
+_FORMATS = {"IBAN": "iban", "SWIFT_BIC": "bic", "BBAN": "account_number"}
+
+
+def transaction_event_data(record: dict[str, Any]) -> dict[str, Any]:
+    """A REST transaction as the ``v1/transactions`` webhook's ``data`` shows it."""
+    data: dict[str, Any] = {}
+    for key, value in record.items():
+        if key.endswith("_cents"):
+            continue
+        if key == "subject_type" and isinstance(value, str):
+            value = "".join(part.capitalize() for part in value.split("_"))
+        elif isinstance(value, str) and key.endswith("_at") and value[-5:-4] == ".":
+            value = value[:-5] + "Z"  # 2025-01-24T10:54:00.123Z -> 2025-01-24T10:54:00Z
+        elif isinstance(value, dict) and "counterparty_account_number_format" in value:
+            value = {
+                k: _FORMATS.get(v, v) if k.endswith("_format") else v for k, v in value.items()
+            }
+        data[key] = value
+    return data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,6 +228,7 @@ class WebhookServer:
             return
         kind = f"{TOPICS[resource]}/{action}"
         record = snapshot()
+        sent_type = TOPICS[resource] if resource in _TOPIC_TYPED else kind
         for subscription in list(self.subscriptions.values()):
             if TOPICS[resource] not in subscription["types"] and kind not in subscription["types"]:
                 continue
@@ -203,7 +237,7 @@ class WebhookServer:
                 "subscription_id": subscription["id"],
                 "organization_id": self._dataset.organization_id,
                 "membership_id": self._dataset.membership_id,
-                "type": kind,
+                "type": sent_type,
                 "created_at": _stamp(self._clock()),
                 "data": {**record, "event": action},
             }

@@ -61,7 +61,8 @@ def assert_ledger_matches(fake: FakeQonto, db: Path) -> None:
 
 def test_sync_then_incremental_then_full(fake: FakeQonto, tmp_path: Path) -> None:
     db = tmp_path / "ledger.sqlite"
-    result = sync(fake, "--db", str(db), "--per-page", "20")
+    invoicing = ("--resources", "clients,client-invoices,supplier-invoices")
+    result = sync(fake, "--db", str(db), "--per-page", "20", *invoicing)
     assert result.exit_code == 0, result.output
     assert "262 new, 0 updated" in result.output
     assert_ledger_matches(fake, db)
@@ -71,7 +72,7 @@ def test_sync_then_incremental_then_full(fake: FakeQonto, tmp_path: Path) -> Non
         fake.update("client_invoices", rid, status="canceled")
     fake.update("clients", fake.ids("clients")[0], email="new@example.com")
     fake.stats.reset()
-    result = sync(fake, "--db", str(db), "--per-page", "20")
+    result = sync(fake, "--db", str(db), "--per-page", "20", *invoicing)
     assert result.exit_code == 0, result.output
     assert "0 new, 3 updated" in result.output
     assert fake.stats.total_requests <= 9  # per resource: the clock, one page, one tail

@@ -141,12 +141,10 @@ def test_typed_events_and_unknown_topics() -> None:
     # Qonto's pages spell the topic alone, the action in data.event:
     legacy = decode_event(event_body(type="v1/clients", data={"id": "c1", "event": "deleted"}))
     assert isinstance(legacy, ClientDeleted)
-    unknown = decode_event(
-        event_body(type="v1/transactions", data={"id": "t1", "event": "created"})
-    )
+    unknown = decode_event(event_body(type="v1/cards", data={"id": "t1", "event": "created"}))
     assert isinstance(unknown, UnknownEvent)
     assert (unknown.type, unknown.action, unknown.data["id"]) == (
-        "v1/transactions",
+        "v1/cards",
         "created",
         "t1",
     )
