@@ -25,7 +25,7 @@ from .._http.transport import Transport
 from ..errors import APIResponseValidationError, FileRejectedError, QontoError
 from ..models.common import model_decoder
 from ..models.supplier_invoice import SupplierInvoice
-from .client_invoice_uploads import FileInput, read_file
+from ._uploads import FileInput, read_file
 
 __all__ = ["MAX_FILES", "BulkFile", "UploadInput", "upload_in_chunks"]
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._http.raw import RawMethod, RawResponses
-from ..errors import APIResponseValidationError, PermissionDeniedError
 from ..models.attachment import Attachment, decode_attachment
 from ._base import Resource, quote_id
+from ._signed_links import download_signed
 
 __all__ = ["AttachmentsResource", "RawAttachments"]
 
@@ -41,32 +41,23 @@ class AttachmentsResource(Resource):
         applies to each request, the file's included; ``extra_headers`` go to Qonto only,
         never to the link's host.
         """
-        attachment = await self.get(id, timeout=timeout, extra_headers=extra_headers)
-        try:
-            return await self._fetch_file(id, attachment, timeout)
-        except PermissionDeniedError:
-            fresh = await self.get(id, timeout=timeout, extra_headers=extra_headers)
-            return await self._fetch_file(id, fresh, timeout)
+
+        async def link() -> str | None:
+            return (await self.get(id, timeout=timeout, extra_headers=extra_headers)).url
+
+        return await download_signed(
+            self._transport,
+            link,
+            resource_id=id,
+            where=f"{PATH}/{quote_id(id)}",
+            missing="attachment has no url to download from",
+            timeout=timeout,
+        )
 
     @property
     def with_raw_response(self) -> RawAttachments:
         """``get`` and ``download``, each returning a :class:`~qonto_async.RawResponse`."""
         return RawAttachments(self)
-
-    async def _fetch_file(self, id: str, attachment: Attachment, timeout: float | None) -> bytes:
-        if not attachment.url:
-            raise APIResponseValidationError(
-                status=200,
-                body_excerpt="",
-                where="attachment has no url to download from",
-                method="GET",
-                url=f"{PATH}/{quote_id(id)}",
-                resource_id=id,
-            )
-        transport = self._transport
-        if timeout is not None:
-            transport = transport.derive(timeout=timeout, max_retries=None)
-        return await transport.download(attachment.url, resource_id=id)
 
 
 class RawAttachments(RawResponses):

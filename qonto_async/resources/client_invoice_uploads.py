@@ -1,23 +1,16 @@
 from __future__ import annotations
 
-import mimetypes
-import os
 from collections.abc import Mapping
-from typing import BinaryIO
-
-import aiohttp
 
 from .._http.idempotency import new_key
 from .._http.raw import RawMethod, RawResponses
 from ..models.client_invoice_upload import ClientInvoiceUpload, decode_client_invoice_upload
 from ._base import Resource
+from ._uploads import FileInput, upload_form
 
-__all__ = ["ClientInvoiceUploadsResource", "FileInput", "RawClientInvoiceUploads", "read_file"]
+__all__ = ["ClientInvoiceUploadsResource", "RawClientInvoiceUploads"]
 
 PATH = "/v2/client_invoices/uploads"
-ACCEPTED_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
-
-FileInput = bytes | str | os.PathLike[str] | BinaryIO
 
 
 class ClientInvoiceUploadsResource(Resource):
@@ -58,21 +51,7 @@ class ClientInvoiceUploadsResource(Resource):
         create a second upload.
         """
         key = new_key(idempotency_key)
-        content, filename = read_file(file, filename)
-        content_type = content_type or mimetypes.guess_type(filename)[0]
-        if content_type not in ACCEPTED_TYPES:
-            raise ValueError(
-                f"Qonto accepts PDF, JPEG or PNG uploads; {filename!r} is {content_type!r}: "
-                "pass content_type= if the name misleads"
-            )
-
-        def form() -> aiohttp.FormData:
-            data = aiohttp.FormData()
-            data.add_field(
-                "client_invoices_upload", content, filename=filename, content_type=content_type
-            )
-            return data
-
+        form = upload_form("client_invoices_upload", file, filename, content_type)
         return await self._transport.request(
             "POST",
             PATH,
@@ -89,22 +68,3 @@ class RawClientInvoiceUploads(RawResponses):
 
     get = RawMethod(ClientInvoiceUploadsResource.get)
     create = RawMethod(ClientInvoiceUploadsResource.create)
-
-
-def read_file(file: FileInput, filename: str | None) -> tuple[bytes, str]:
-    """``file``'s content and name (bytes need ``filename``)."""
-    if isinstance(file, bytes | bytearray | memoryview):
-        if not filename:
-            raise ValueError("filename= is required when uploading bytes")
-        return bytes(file), filename
-    if isinstance(file, str | os.PathLike):
-        path = os.fspath(file)
-        with open(path, "rb") as handle:
-            return handle.read(), filename or os.path.basename(path)
-    content = file.read()
-    if not isinstance(content, bytes):
-        raise TypeError("file objects must be opened in binary mode")
-    name = filename or os.path.basename(str(getattr(file, "name", "") or ""))
-    if not name:
-        raise ValueError("filename= is required for a file object without a name")
-    return content, name

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from .._http.transport import Transport
 from .._listing.paginator import Paginator, ProgressCallback
 from .._listing.spec import ListingSpec
-from ..errors import APIResponseValidationError, PermissionDeniedError
 from ..models.statement import (
     STATEMENT_SORT_FIELDS,
     Statement,
@@ -17,6 +16,7 @@ from ..models.statement import (
 from ._base import ReadableResource, quote_id
 from ._numbered import numbered_listing
 from ._params import Query, sort_key
+from ._signed_links import download_signed
 
 __all__ = ["StatementsResource", "period"]
 
@@ -104,25 +104,16 @@ class StatementsResource(ReadableResource[Statement]):
     ) -> bytes:
         """The statement's PDF, fetched from its signed link without credentials. A link
         refused with 403 (expired) is asked for afresh once before the error is raised."""
-        statement = await self.get(id, timeout=timeout, extra_headers=extra_headers)
-        try:
-            return await self._fetch_file(id, statement, timeout)
-        except PermissionDeniedError:
-            fresh = await self.get(id, timeout=timeout, extra_headers=extra_headers)
-            return await self._fetch_file(id, fresh, timeout)
 
-    async def _fetch_file(self, id: str, statement: Statement, timeout: float | None) -> bytes:
-        url = statement.file.file_url if statement.file is not None else None
-        if not url:
-            raise APIResponseValidationError(
-                status=200,
-                body_excerpt="",
-                where="statement has no file.file_url to download from",
-                method="GET",
-                url=f"{self._path}/{quote_id(id)}",
-                resource_id=id,
-            )
-        transport = self._transport
-        if timeout is not None:
-            transport = transport.derive(timeout=timeout, max_retries=None)
-        return await transport.download(url, resource_id=id)
+        async def link() -> str | None:
+            statement = await self.get(id, timeout=timeout, extra_headers=extra_headers)
+            return statement.file.file_url if statement.file is not None else None
+
+        return await download_signed(
+            self._transport,
+            link,
+            resource_id=id,
+            where=f"{self._path}/{quote_id(id)}",
+            missing="statement has no file.file_url to download from",
+            timeout=timeout,
+        )

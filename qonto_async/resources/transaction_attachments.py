@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Mapping
 from typing import Unpack
-
-import aiohttp
 
 from .._http.idempotency import new_key
 from .._http.raw import RawMethod, RawResponses
@@ -14,8 +11,8 @@ from ..models.requests import RequestOptions
 from ..models.transaction import decode_transaction_attachment_page
 from ._base import Resource, quote_id
 from ._numbered import numbered_listing
+from ._uploads import FileInput, upload_form
 from ._writes import WriteOptions, delete_once, empty
-from .client_invoice_uploads import ACCEPTED_TYPES, FileInput, read_file
 
 __all__ = ["RawTransactionAttachments", "TransactionAttachmentsResource"]
 
@@ -67,19 +64,7 @@ class TransactionAttachmentsResource(Resource):
         """
         path = f"{PATH}/{quote_id(transaction_id)}/attachments"
         key = new_key(idempotency_key)
-        content, filename = read_file(file, filename)
-        content_type = content_type or mimetypes.guess_type(filename)[0]
-        if content_type not in ACCEPTED_TYPES:
-            raise ValueError(
-                f"Qonto accepts PDF, JPEG or PNG receipts; {filename!r} is {content_type!r}: "
-                "pass content_type= if the name misleads"
-            )
-
-        def form() -> aiohttp.FormData:
-            data = aiohttp.FormData()
-            data.add_field("file", content, filename=filename, content_type=content_type)
-            return data
-
+        form = upload_form("file", file, filename, content_type)
         # Qonto answers 200 with no documented body: whatever it sends is not read.
         await self._transport.request(
             "POST",

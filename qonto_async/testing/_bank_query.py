@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from multidict import MultiMapping
 
 from ._datagen import epoch_us
-from ._query import ParamError
+from ._query import ParamError, pagination
 
 __all__ = [
     "INCLUDES",
@@ -39,34 +39,6 @@ STATUS_NAMES = ("pending", "declined", "completed")
 INCLUDES = ("vat_details", "labels", "attachments")
 SORT_KEYS = ("updated_at", "settled_at", "emitted_at")
 _PERIOD = re.compile(r"(\d{2})-(\d{4})")
-
-
-def pagination(
-    query: MultiMapping[str], *, max_per_page: int, default_per_page: int
-) -> tuple[int, int]:
-    page = _int(query, "page")
-    if page is None:
-        page = _int(query, "current_page")
-    page = 1 if page is None else page
-    if page < 1:
-        raise ParamError(400, "bad_request", "page must be greater than or equal to 1", "page")
-    per_page = _int(query, "per_page")
-    per_page = default_per_page if per_page is None else per_page
-    if not 1 <= per_page <= max_per_page:
-        raise ParamError(
-            400, "bad_request", f"per_page must be between 1 and {max_per_page}", "per_page"
-        )
-    return page, per_page
-
-
-def _int(query: MultiMapping[str], name: str) -> int | None:
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ParamError(400, "bad_request", f"{name} must be an integer", name) from None
 
 
 def array(query: MultiMapping[str], name: str) -> list[str]:

@@ -73,9 +73,10 @@ def _int_param(query: MultiMapping[str], name: str) -> int | None:
         raise ParamError(400, "bad_request", f"{name} must be an integer", name) from None
 
 
-def parse_list_query(
-    resource: str, query: MultiMapping[str], *, max_per_page: int, default_per_page: int
-) -> ListQuery:
+def pagination(
+    query: MultiMapping[str], *, max_per_page: int, default_per_page: int
+) -> tuple[int, int]:
+    """``page`` (or the older ``current_page``) and ``per_page``, checked as Qonto does."""
     page = _int_param(query, "page")
     if page is None:
         page = _int_param(query, "current_page")
@@ -88,6 +89,13 @@ def parse_list_query(
         raise ParamError(
             400, "bad_request", f"per_page must be between 1 and {max_per_page}", "per_page"
         )
+    return page, per_page
+
+
+def parse_list_query(
+    resource: str, query: MultiMapping[str], *, max_per_page: int, default_per_page: int
+) -> ListQuery:
+    page, per_page = pagination(query, max_per_page=max_per_page, default_per_page=default_per_page)
     spec = LIST_SPECS[resource]
     sort = spec.default_sort
     raw_sort = query.get("sort_by")
