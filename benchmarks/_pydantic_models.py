@@ -315,3 +315,153 @@ class SupplierInvoiceResponse(_Model):
     """`GET /v2/supplier_invoices/{id}`."""
 
     supplier_invoice: SupplierInvoice
+
+
+# -- transactions (issue 23): the same fields as `qonto_async.models.Transaction` ---------------
+
+
+class ProbativeAttachment(_Model):
+    status: str | None = None
+    file_name: str | None = None
+    file_size: int | None = None
+    file_content_type: str | None = None
+    url: str | None = None
+
+
+class Attachment(_Model):
+    id: str
+    created_at: Timestamp = None
+    file_name: str | None = None
+    file_size: int | None = None
+    file_content_type: str | None = None
+    url: str | None = None
+    probative_attachment: ProbativeAttachment | None = None
+
+
+class Label(_Model):
+    id: str
+    name: str | None = None
+    parent_id: str | None = None
+
+
+class Counterparty(_Model):
+    counterparty_account_number: str | None = None
+    counterparty_account_number_format: str | None = None
+    counterparty_bank_identifier: str | None = None
+    counterparty_bank_identifier_format: str | None = None
+
+
+class Cheque(_Model):
+    check_number: str | None = None
+    check_key: str | None = None
+
+
+class FinancingInstallment(_Model):
+    total_installments_number: int | None = None
+    current_installment_number: int | None = None
+
+
+class PagopaPayment(_Model):
+    notice_number: str | None = None
+    creditor_fiscal_code: str | None = None
+    iuv: str | None = None
+
+
+class DirectDebitHold(_Model):
+    guarding_rate: Decimal | None = None
+
+
+class Logo(_Model):
+    small: str | None = None
+    medium: str | None = None
+
+
+class CashflowCategory(_Model):
+    id: str | None = None
+    name: str | None = None
+
+
+class VatItem(_Model):
+    amount: Decimal | None = None
+    amount_cents: int | None = None
+    amount_excluding_vat: Decimal | None = None
+    amount_excluding_vat_cents: int | None = None
+    rate: Decimal | None = None
+
+
+class VatDetails(_Model):
+    items: list[VatItem] | None = None
+
+
+class TransactionBankAccount(_Model):
+    id: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    name: str | None = None
+
+
+class Transaction(_Model):
+    """Money as Decimal from a number or a numeric string (pydantic's Decimal takes both; not
+    the decimal comma, which ours reads on a retry), the signed amount as a property."""
+
+    id: str
+    transaction_id: str
+    amount: Decimal
+    amount_cents: int | None = None
+    local_amount: Decimal
+    local_amount_cents: int | None = None
+    currency: str
+    local_currency: str
+    side: str
+    operation_type: str
+    status: str
+    label: str
+    subject_type: str
+    emitted_at: Timestamp
+    updated_at: Timestamp
+    settled_at: Timestamp = None
+    created_at: Timestamp = None
+    settled_balance: Decimal | None = None
+    settled_balance_cents: int | None = None
+    clean_counterparty_name: str | None = None
+    logo: Logo | None = None
+    note: str | None = None
+    reference: str | None = None
+    vat_amount: Decimal | None = None
+    vat_amount_cents: int | None = None
+    vat_rate: Decimal | None = None
+    initiator_id: str | None = None
+    label_ids: list[str] | None = None
+    attachment_ids: list[str] | None = None
+    attachment_lost: bool | None = None
+    attachment_required: bool | None = None
+    card_last_digits: str | None = None
+    category: str | None = None
+    cashflow_category: CashflowCategory | None = None
+    cashflow_subcategory: CashflowCategory | None = None
+    bank_account_id: str | None = None
+    bank_account: TransactionBankAccount | None = None
+    is_external_transaction: bool | None = None
+    attachments: list[Attachment] | None = None
+    labels: list[Label] | None = None
+    vat_details: VatDetails | None = None
+    transfer: Counterparty | None = None
+    income: Counterparty | None = None
+    swift_income: Counterparty | None = None
+    direct_debit: Counterparty | None = None
+    direct_debit_collection: Counterparty | None = None
+    check: Cheque | None = None
+    financing_installment: FinancingInstallment | None = None
+    pagopa_payment: PagopaPayment | None = None
+    direct_debit_hold: DirectDebitHold | None = None
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return -self.amount if self.side == "debit" else self.amount
+
+
+class TransactionList(_Model):
+    """`GET /v2/transactions`."""
+
+    transactions: list[Transaction]
+    meta: PaginationMeta | None = None

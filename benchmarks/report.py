@@ -35,6 +35,7 @@ SUITE: dict[str, list[str]] = {
     "sync": [],
     "ledger": [],
     "many_workers": [],
+    "transactions": [],
 }
 
 
@@ -227,6 +228,28 @@ def many_workers_rows(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def transactions_rows(data: dict[str, Any]) -> list[str]:
+    limited, decode = data["rate_limited"], data["decode"]
+    rate, runs = limited["client_requests_per_second"], limited["runs"]
+    rows = []
+    for mode, what in (("list", "listed (every account)"), ("sync", "synced to a SQLite ledger")):
+        if runs.get(mode):
+            rows.append(
+                f"| {limited['transactions']:,} transactions {what}, rate limit on | "
+                f"{_s(limited['seconds'][mode], ',.2f', ' s')} for {runs[mode][0]['requests']} "
+                f"requests: **{_s(limited['ratio'][mode], '.2f', 'x')}** the rate-limit bound "
+                f"(requests / {rate:g} req/s) | {_cmd(data)} |"
+            )
+    per, ratio = decode["us_per_transaction"], decode["ratio_to_ours"]
+    rows.append(
+        f"| decoding a page of 100 transactions, µs per transaction | ours "
+        f"{_s(per['ours'], '.1f')}, pydantic v2 {_s(per['pydantic'], '.1f')} "
+        f"(**{ratio['pydantic']['median']:.1f}x**), msgspec to dicts "
+        f"{_s(per['msgspec_raw'], '.1f')} | {_cmd(data)} |"
+    )
+    return rows
+
+
 def table() -> str:
     lines = [
         BEGIN,
@@ -248,6 +271,7 @@ def table() -> str:
         ("sync", sync_bound_rows),
         ("ledger", ledger_rows),
         ("many_workers", many_workers_rows),
+        ("transactions", transactions_rows),
     ):
         path = RESULTS_DIR / f"{name}.json"
         if path.exists():

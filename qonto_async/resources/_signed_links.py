@@ -27,8 +27,7 @@ async def download_signed(
     if timeout is not None:
         transport = transport.derive(timeout=timeout, max_retries=None)
 
-    async def fetch() -> bytes:
-        url = await link()
+    async def fetch(url: str | None) -> bytes:
         if not url:
             raise APIResponseValidationError(
                 status=200,
@@ -40,7 +39,8 @@ async def download_signed(
             )
         return await transport.download(url, resource_id=resource_id)
 
+    first = await link()  # a 403 here (a missing scope) is not an expired link: raised as is
     try:
-        return await fetch()
+        return await fetch(first)
     except PermissionDeniedError:
-        return await fetch()
+        return await fetch(await link())
