@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from .page import Page, derived_page
 from .paginator import Paginator, ProgressCallback
-from .position import decode_token, encode_token
+from .position import ListState, decode_token, encode_token
 
 __all__ = ["FanOutPaginator"]
 
@@ -43,20 +43,24 @@ def _parse(start: str) -> dict[str, str | None]:
 
 
 class _Part:
-    """A page of one account as its paginator gave it (``items``), and which of them were
-    handed out (``kept``: their indexes; the others were yielded under another account):
-    enough to say where that account stands after any handed item."""
+    """A page of one account as its paginator gave it (``items``, after ``mark``), and which
+    of them were handed out (``kept``: their indexes; the others were yielded under another
+    account): enough to say, when asked, where that account stands after any handed item."""
 
-    __slots__ = ("account", "before", "inner", "items", "kept")
+    __slots__ = ("account", "inner", "items", "kept", "mark")
 
-    def __init__(self, account: str, inner: Paginator[Any], before: str | None, items: list[Any]):
-        self.account, self.inner, self.before, self.items = account, inner, before, items
+    def __init__(
+        self, account: str, inner: Paginator[Any], mark: ListState | None, items: list[Any]
+    ) -> None:
+        self.account, self.inner, self.mark, self.items = account, inner, mark, items
         self.kept: list[int] = []
 
-    def position(self, handed: int) -> str | None:
-        """The account's position once ``handed`` of the kept items are out."""
+    def position(self, handed: int | None = None) -> str | None:
+        """The account's position once ``handed`` of the kept items (all: None) are out."""
+        if handed is None:
+            return self.inner.position_from(self.mark, self.items)
         end = self.kept[handed - 1] + 1 if handed else 0
-        return self.inner.position_after(self.before, self.items[:end])
+        return self.inner.position_from(self.mark, self.items[:end])
 
 
 class FanOutPaginator(Paginator[T]):
@@ -86,17 +90,17 @@ class FanOutPaginator(Paginator[T]):
         self._limit = limit
         self._on_progress = on_progress
         self._handed = 0
-        self._positions: dict[str, str | None] = {}
+        self._closed: dict[str, _Part] = {}  # each account's last page handed out whole
         self._part: _Part | None = None
 
     @property
     def position(self) -> str | None:
         """Every account's position after the last item handed out (after the last page,
         with :meth:`pages`), as one token for ``start=``."""
-        if not self._positions and self._part is None:
+        if not self._closed and self._part is None:
             return self._start
         positions = dict(self._starts)
-        positions.update(self._positions)
+        positions.update((account, part.position()) for account, part in self._closed.items())
         part = self._part
         if part is not None:
             positions[part.account] = part.position(self._handed)
@@ -115,10 +119,8 @@ class FanOutPaginator(Paginator[T]):
             inner = self._open_account(account, self._starts.get(account))
             try:
                 async with contextlib.aclosing(inner.pages()) as pages:
-                    before = inner.position
                     async for page in pages:
-                        await queue.put((_Part(account, inner, before, page.items), page))
-                        before = inner.position
+                        await queue.put((_Part(account, inner, inner.mark(), page.items), page))
                 await queue.put(account)  # this account is done
             except asyncio.CancelledError:
                 raise
@@ -169,5 +171,5 @@ class FanOutPaginator(Paginator[T]):
         """The current part was handed out whole: its account stands after it."""
         part = self._part
         if part is not None:
-            self._positions[part.account] = part.inner.position_after(part.before, part.items)
+            self._closed[part.account] = part
             self._part = None

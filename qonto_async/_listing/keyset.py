@@ -149,7 +149,9 @@ class KeysetLister(Generic[T]):
             self._fine = True
         if any(b < a for a, b in itertools.pairwise(keys)):
             raise Untrusted(f"records not in {self._field} order", url)
-        stray = outside(items, self._field, bound_of(query, self._from), bound_of(query, self._to))
+        stamps = keys if not self._desc else [-k for k in keys]
+        lower, upper = bound_of(query, self._from), bound_of(query, self._to)
+        stray = outside(items, self._field, lower, upper, stamps=stamps)
         if stray is not None:
             raise Untrusted(
                 f"record {getattr(stray, 'id', None)!r} outside the {self._field} window asked "

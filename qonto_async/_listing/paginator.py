@@ -108,18 +108,19 @@ class Paginator(Generic[T]):
         state = self._replayed()
         return state.token() if state is not None else self._start
 
-    def position_after(self, before: str | None, items: Sequence[T]) -> str | None:
-        """The position once ``items`` (a page this paginator yielded, or its start) are out,
-        from ``before``, the position before that page (what a reader of several paginators,
-        :class:`~.fanout.FanOutPaginator`, needs while its own reader is ahead)."""
+    def mark(self) -> ListState | None:
+        """Where the walk stood before the page this paginator yielded last (None when not
+        walked on a key): with that page's items, :meth:`position_from` says later where it
+        stands after any of them, what a reader of several paginators
+        (:class:`~.fanout.FanOutPaginator`) needs while its own reader is ahead."""
+        return self._before.copy() if self._before is not None and self._key else None
+
+    def position_from(self, mark: ListState | None, items: Sequence[T]) -> str | None:
+        """The position once ``items``, from the page after ``mark``, are out."""
         key = self._key
-        if key is None:  # not walked on a key: positions stay where the iteration started
-            return self.position
-        state = (
-            ListState.from_token(before, descending=self._descending)
-            if before is not None
-            else ListState(self._descending)
-        )
+        if mark is None or key is None:  # not walked on a key: where the iteration started
+            return self._start
+        state = mark.copy()
         for item in items:
             state.take(key(item), getattr(item, "id", None) or "")
         return state.token()

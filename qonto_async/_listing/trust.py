@@ -144,16 +144,25 @@ def bound_of(query: Query, name: str) -> int | None:
 
 
 def outside(
-    items: Sequence[object], field: str, lower: int | None, upper: int | None
+    items: Sequence[object],
+    field: str,
+    lower: int | None,
+    upper: int | None,
+    *,
+    stamps: Sequence[int | None] | None = None,
 ) -> object | None:
     """The first item whose ``field`` cannot satisfy ``[lower, upper]`` (inclusive), else None.
 
     A timestamp shown in whole seconds may stand for any instant of its second (Qonto may
     store finer ones), so it satisfies a lower bound within that second; it cannot be later
     than shown, so the upper bound is strict. A record without the field proves nothing.
+    ``stamps``: the items' ``field`` in epoch µs, when the caller has them already.
     """
-    for item in items:
-        at = timestamp(item, field)
+    if lower is None and upper is None:
+        return None
+    if stamps is None:
+        stamps = [timestamp(item, field) for item in items]
+    for item, at in zip(items, stamps, strict=True):
         if at is None:
             continue
         latest = at + SECOND - 1 if at % SECOND == 0 else at
