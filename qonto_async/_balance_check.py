@@ -9,6 +9,11 @@ period (when there is one) to the transaction after it (when there is one).
 
 Transactions settled at the same instant come in no known order: among them the chain itself
 decides (the one whose balance before matches goes next).
+
+What balances cannot see: missing transactions whose amounts sum to zero between two present
+ones (a card payment and its refund, both left out) leave the chain whole. And a gap at the
+period's first transaction may lie just before the period (between the transaction before it
+and the first one in it): the two transactions around it are named either way.
 """
 
 from __future__ import annotations
@@ -115,14 +120,19 @@ def check_balance_continuity(
     *,
     before: Mapping[str, Transaction] | None = None,
     after: Mapping[str, Transaction] | None = None,
+    accounts: Iterable[str] = (),
 ) -> PeriodCheck:
     """Check that ``transactions`` (any order, several accounts) miss nothing: see the
     module docstring. Only ``completed`` ones count. ``before``/``after`` map an account id
     to its last completed transaction before the period and its first after it, when known:
-    they prove the period's first and last transactions are not missing either.
+    they prove the period's first and last transactions are not missing either. ``accounts``
+    are checked even with no transaction in ``transactions`` (all of theirs may be missing:
+    then ``before`` and ``after`` must follow from one another).
     """
     before, after = before or {}, after or {}
-    accounts: dict[str, list[Transaction]] = defaultdict(list)
+    by_account: dict[str, list[Transaction]] = defaultdict(list)
+    for account in accounts:
+        by_account[account] = []
     unchecked: list[Transaction] = []
     for transaction in transactions:
         if transaction.status != "completed":
@@ -130,16 +140,16 @@ def check_balance_continuity(
         if transaction.settled_balance is None or transaction.settled_at is None:
             unchecked.append(transaction)
             continue
-        accounts[transaction.bank_account_id or ""].append(transaction)
+        by_account[transaction.bank_account_id or ""].append(transaction)
     checked: list[Transaction] = []
     gaps: list[BalanceGap] = []
     opening: dict[str, Decimal] = {}
     closing: dict[str, Decimal] = {}
-    for account in sorted(accounts.keys() | after.keys()):
+    for account in sorted(by_account.keys() | before.keys() | after.keys()):
         previous = before.get(account)
         balance = previous.settled_balance if previous is not None else None
         chain = _settlement_order(
-            sorted(accounts.get(account, []), key=_settled_at),
+            sorted(by_account.get(account, []), key=_settled_at),
             balance,
         )
         following = after.get(account)

@@ -18,6 +18,7 @@ import contextlib
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from .offset import cancel_all
 from .page import Page, derived_page
 from .paginator import Paginator, ProgressCallback
 from .position import ListState, decode_token, encode_token
@@ -67,8 +68,10 @@ class FanOutPaginator(Paginator[T]):
     """Every item of every account's listing; see the module docstring.
 
     ``accounts()`` names the accounts when the iteration starts; ``open_account(id, start)``
-    gives one account's paginator. ``limit``, ``on_progress`` and ``start`` are over the
-    whole listing (``on_progress`` gets no total: the accounts' totals arrive one by one).
+    gives one account's paginator; ``check_start(position)`` checks one account's position
+    of ``start`` (a ``ValueError`` when it is not one this listing could have given).
+    ``limit``, ``on_progress`` and ``start`` are over the whole listing (``on_progress`` gets
+    no total: the accounts' totals arrive one by one).
     """
 
     def __init__(
@@ -79,11 +82,16 @@ class FanOutPaginator(Paginator[T]):
         limit: int | None = None,
         on_progress: ProgressCallback | None = None,
         start: str | None = None,
+        check_start: Callable[[str], object] | None = None,
     ) -> None:
         # Deliberately not Paginator.__init__: this one reads through the accounts' own.
         if limit is not None and limit < 0:
             raise ValueError("limit must be >= 0")
         self._starts = _parse(start) if start is not None else {}
+        if check_start is not None:  # each account's own position, refused now, not later
+            for position in self._starts.values():
+                if position is not None:
+                    check_start(position)
         self._start = start
         self._accounts = accounts
         self._open_account = open_account
@@ -116,8 +124,8 @@ class FanOutPaginator(Paginator[T]):
         )
 
         async def read(account: str) -> None:
-            inner = self._open_account(account, self._starts.get(account))
             try:
+                inner = self._open_account(account, self._starts.get(account))
                 async with contextlib.aclosing(inner.pages()) as pages:
                     async for page in pages:
                         await queue.put((_Part(account, inner, inner.mark(), page.items), page))
@@ -163,9 +171,7 @@ class FanOutPaginator(Paginator[T]):
                     return
             self._close_part()
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_all(tasks)
 
     def _close_part(self) -> None:
         """The current part was handed out whole: its account stands after it."""

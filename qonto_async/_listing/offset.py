@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 from ..errors import APIResponseValidationError
 from .page import Page, PageURL
 
-__all__ = ["OffsetReader", "by_number"]
+__all__ = ["OffsetReader", "by_number", "cancel_all"]
 
 T = TypeVar("T")
 
@@ -88,7 +88,7 @@ class OffsetReader(Generic[T]):
                     if not _agrees(page, number, total_pages):
                         break
             finally:
-                await _cancel_all(in_flight.values())
+                await cancel_all(in_flight.values())
         async for page in self._follow(trusted):
             yield page
 
@@ -139,9 +139,18 @@ def _agrees(page: Page[Any], number: int, total_pages: int) -> bool:
     return meta.next_page == expected_next and (bool(page.items) or number == total_pages)
 
 
-async def _cancel_all(tasks: Iterable[asyncio.Future[Any]]) -> None:
+async def cancel_all(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    """Cancel ``tasks`` and wait for them. Their exceptions are retrieved as each one ends,
+    even when this wait is itself cancelled (a caller's timeout during a listing's cleanup),
+    so none is logged as "never retrieved"."""
     pending = list(tasks)
     for task in pending:
+        task.add_done_callback(_retrieve)
         task.cancel()
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -61,7 +61,8 @@ class EInvoicingLifecycleEvent(QontoModel, frozen=True, kw_only=True):
 
 
 class Meta(QontoModel, frozen=True, kw_only=True):
-    """Pagination block of every list answer."""
+    """Pagination block of every list answer. Pages count from 1, so a ``next_page`` or
+    ``prev_page`` of 0 (some Qonto lists answer ``next_page: 0`` when empty) means none."""
 
     current_page: int | None = None
     next_page: int | None = None
@@ -69,6 +70,12 @@ class Meta(QontoModel, frozen=True, kw_only=True):
     total_pages: int | None = None
     total_count: int | None = None
     per_page: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.next_page == 0:
+            msgspec.structs.force_setattr(self, "next_page", None)
+        if self.prev_page == 0:
+            msgspec.structs.force_setattr(self, "prev_page", None)
 
 
 def model_decoder(type: type[T], *, strict: bool = True) -> msgspec.json.Decoder[T]:

@@ -37,11 +37,19 @@ class ListableResource(ReadableResource[M]):
     _clock_path: ClassVar[str | None] = None
     list: Callable[..., Paginator[M]]
 
-    def _paginate(self, filters: QueryParams, options: ListOptions) -> Paginator[M]:
+    def _paginate(
+        self,
+        filters: QueryParams,
+        options: ListOptions,
+        *,
+        foreign: Callable[[M], bool] | None = None,
+    ) -> Paginator[M]:
         """A paginator over ``_path`` with ``filters`` and the other :class:`ListOptions`,
         as the resource's :class:`ListingSpec` says: walked on its key (exactly once,
         resumable) unless ``sort_by`` names another field, then by page number, verified.
-        Bounds on the key are the walk's; other moments are plain filters."""
+        Bounds on the key are the walk's; other moments are plain filters. A record for
+        which ``foreign`` holds (another account's transaction) shows the server ignored a
+        filter the listing cannot do without: an :class:`APIResponseValidationError`."""
         unknown = options.keys() - _LIST_OPTIONS
         if unknown:
             raise TypeError(
@@ -77,9 +85,21 @@ class ListableResource(ReadableResource[M]):
         own = spec.own_filters
 
         async def fetch(query: QueryParams) -> Page[M]:
+            params = merged(base, query, own)
             decoded, answer = await transport.request_with_answer(
-                "GET", path, decode_page, params=merged(base, query, own)
+                "GET", path, decode_page, params=params
             )
+            if foreign is not None:
+                stray = next((item for item in decoded.items if foreign(item)), None)
+                if stray is not None:
+                    raise APIResponseValidationError(
+                        status=answer.status,
+                        body_excerpt="",
+                        where=f"record {getattr(stray, 'id', None)!r} does not match the "
+                        "filters asked for: the server ignored one",
+                        method="GET",
+                        url=describe(query),
+                    )
             date = server_date(answer.headers.get("Date"))
             return decoded_page(decoded, decoded.items, decoded.meta, date)
 

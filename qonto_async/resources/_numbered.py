@@ -40,8 +40,10 @@ def numbered_listing(
     on_progress: ProgressCallback | None = None,
     timeout: float | None = None,
     extra_headers: Mapping[str, str] | None = None,
+    resource_id: str | None = None,
 ) -> Paginator[M]:
-    """A paginator over ``GET path`` with ``query``, by page number."""
+    """A paginator over ``GET path`` with ``query``, by page number; ``resource_id`` is the
+    record the list belongs to (a transaction's attachments), which its errors name."""
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
     base = list(query)
@@ -54,6 +56,7 @@ def numbered_listing(
             params=[*base, *page_query],
             headers=extra_headers,
             timeout=timeout,
+            resource_id=resource_id,
         )
         date = server_date(answer.headers.get("Date"))
         return decoded_page(decoded, decoded.items, decoded.meta, date)

@@ -41,6 +41,7 @@ class TransactionAttachmentsResource(Resource):
             prefetch=1,
             timeout=timeout,
             extra_headers=extra_headers,
+            resource_id=transaction_id,
         )
 
     async def create(

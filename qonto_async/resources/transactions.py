@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .._balance_check import PeriodCheck, check_balance_continuity
@@ -9,8 +9,9 @@ from .._http.transport import Transport
 from .._listing.changes import DEFAULT_OVERLAP, ChangeFeed
 from .._listing.fanout import FanOutPaginator
 from .._listing.paginator import Paginator, ProgressCallback
-from .._listing.position import us_to_iso
+from .._listing.position import ListState, us_of, us_to_iso
 from .._listing.spec import ListingSpec
+from ..errors import APIResponseValidationError
 from ..models.transaction import (
     TRANSACTION_INCLUDES,
     TRANSACTION_SIDES,
@@ -24,11 +25,26 @@ from ..models.transaction import (
     decode_transaction_page,
 )
 from ._base import RawReader, quote_id
-from ._listable import ListableResource
+from ._listable import MAX_PER_PAGE, ListableResource
 from ._params import ListOptions, Moment, Query, add_moments, flag, instant_us, sort_key, statuses
 from .organization import OrganizationResource
 
 __all__ = ["TransactionsResource"]
+
+_EDGE_PAGE = 10  # transactions read around a period's edge (more when they share an instant)
+
+
+def _other_account(account_id: str | None) -> Callable[[Transaction], bool] | None:
+    """Whether a transaction belongs to another account than ``account_id`` (None: cannot
+    tell, by IBAN)."""
+    if account_id is None:
+        return None
+
+    def foreign(transaction: Transaction) -> bool:
+        found = transaction.bank_account_id
+        return found is not None and found != account_id
+
+    return foreign
 
 
 def _includes(value: TransactionInclude | Iterable[TransactionInclude] | None) -> Query:
@@ -149,14 +165,30 @@ class TransactionsResource(ListableResource[Transaction]):
             one: ListOptions = {**options, "on_progress": on_progress, "limit": limit}
             if start is not None:
                 one["start"] = start
-            return self._paginate([selector, *query], one)  # type: ignore[list-item]
+            return self._paginate(
+                [selector, *query],  # type: ignore[list-item]
+                one,
+                foreign=_other_account(bank_account_id),
+            )
         if not isinstance(include_external_accounts, bool):
             raise TypeError("include_external_accounts must be a bool")
-        if start is not None and sort_by is not None and not sort_by.startswith("updated_at"):
+        # What each account's paginator checks when made, checked now: they are made only
+        # once the accounts are known, inside the reading.
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
+        if prefetch < 1:
+            raise ValueError("prefetch must be at least 1")
+        order = sort_by or self._listing.default_sort
+        if start is not None and not order.startswith(f"{self._listing.key}"):
             raise ValueError(
                 f"start= needs the listing's own order ({self._listing.default_sort}): "
                 "positions are keys on it"
             )
+        descending = order.endswith(":desc")
+
+        def check_start(position: str) -> object:
+            return ListState.from_token(position, descending=descending)
+
         selectors: dict[str, tuple[str, str]] = {}
 
         async def accounts() -> list[str]:
@@ -169,16 +201,32 @@ class TransactionsResource(ListableResource[Transaction]):
                     selectors[account.id] = ("bank_account_id", account.id)
                 elif account.iban:
                     selectors[account.iban] = ("iban", account.iban)
+                else:  # left out, its transactions would be missing without a word
+                    raise APIResponseValidationError(
+                        status=200,
+                        body_excerpt="",
+                        where=f"bank account {account.name or account.slug!r} has neither an "
+                        "id nor an IBAN: its transactions cannot be listed",
+                        method="GET",
+                        url="/v2/organization",
+                    )
             return list(selectors)
 
         def open_account(account: str, position: str | None) -> Paginator[Transaction]:
             own: ListOptions = dict(options)  # type: ignore[assignment]
             if position is not None:
                 own["start"] = position
-            return self._paginate([selectors[account], *query], own)
+            selector = selectors[account]
+            foreign = _other_account(selector[1] if selector[0] == "bank_account_id" else None)
+            return self._paginate([selector, *query], own, foreign=foreign)
 
         return FanOutPaginator(
-            accounts, open_account, limit=limit, on_progress=on_progress, start=start
+            accounts,
+            open_account,
+            limit=limit,
+            on_progress=on_progress,
+            start=start,
+            check_start=check_start,
         )
 
     async def get(
@@ -229,58 +277,95 @@ class TransactionsResource(ListableResource[Transaction]):
         prefetch: int = 4,
     ) -> PeriodCheck:
         """List the period's completed transactions (settled within the bounds, included)
-        and prove nothing is missing: each one's ``settled_balance`` must follow from the
-        one before it on its account, from the last transaction before the period to the
-        first after it (one small request each). See :class:`~qonto_async.PeriodCheck`.
+        and prove nothing is missing: on each account (the one given, or every account of
+        the organization), each one's ``settled_balance`` must follow from the one before
+        it, from the last transaction before the period to the first after it (a few small
+        requests per account), so an account whose transactions all went missing is caught
+        too. See :class:`~qonto_async.PeriodCheck` for what balances cannot see.
         """
+        if settled_at_from is None or settled_at_to is None:
+            raise TypeError("check_period needs both settled_at_from and settled_at_to")
         lower = instant_us("settled_at_from", settled_at_from, end=False)
         upper = instant_us("settled_at_to", settled_at_to, end=True)
         assert lower is not None
         assert upper is not None
         if upper < lower:
             raise ValueError("settled_at_to is before settled_at_from")
-        common: dict[str, Any] = {
-            "bank_account_id": bank_account_id,
-            "iban": iban,
-            "include_external_accounts": include_external_accounts,
-            "status": "completed",
-        }
+        accounts = await self._accounts_checked(bank_account_id, iban, include_external_accounts)
         period = await self.list(
-            **common,
+            bank_account_id=bank_account_id,
+            iban=iban,
+            include_external_accounts=include_external_accounts,
+            status="completed",
             settled_at_from=us_to_iso(lower),
             settled_at_to=us_to_iso(upper),
             per_page=per_page,
             prefetch=prefetch,
         ).all()
-        accounts = {t.bank_account_id for t in period if t.bank_account_id}
+        accounts |= {t.bank_account_id for t in period if t.bank_account_id}
         before: dict[str, Transaction] = {}
         after: dict[str, Transaction] = {}
         for account in sorted(accounts):
-            earlier = await self._edge(account, settled_at_to=us_to_iso(lower - 1))
-            later = await self._edge(account, settled_at_from=us_to_iso(upper + 1))
+            earlier = await self._edge(account, settled_at_to=lower - 1)
+            later = await self._edge(account, settled_at_from=upper + 1)
             if earlier is not None:
                 before[account] = earlier
             if later is not None:
                 after[account] = later
-        return check_balance_continuity(period, before=before, after=after)
+        return check_balance_continuity(period, before=before, after=after, accounts=accounts)
 
-    async def _edge(self, account: str, **bound: str) -> Transaction | None:
-        """The completed transaction of ``account`` nearest the bound (settled last before
-        the period, or first after it): a few of the nearest, chained, take its end."""
-        newest_first = "settled_at_to" in bound
+    async def _accounts_checked(
+        self, bank_account_id: str | None, iban: str | None, external: bool
+    ) -> set[str]:
+        """The ids of the accounts a period check covers: the one given, or every account of
+        the organization (an account with no id is read by IBAN, and its transactions say
+        their account)."""
+        if bank_account_id:
+            return {bank_account_id}
+        organization = await self._organization.get(
+            include_external_accounts=external or bool(iban)
+        )
+        accounts = organization.bank_accounts or []
+        if iban:
+            return {a.id for a in accounts if a.id and a.iban == iban}
+        return {a.id for a in accounts if a.id}
+
+    async def _edge(
+        self, account: str, *, settled_at_to: int | None = None, settled_at_from: int | None = None
+    ) -> Transaction | None:
+        """The completed transaction of ``account`` settled last before ``settled_at_to``
+        (or first after ``settled_at_from``), in the chain's order among those settled at
+        that same instant (all of them read when there are many)."""
+        newest_first = settled_at_to is not None
+        bound = settled_at_to if newest_first else settled_at_from
+        assert bound is not None
         near = await self.list(
             bank_account_id=account,
             status="completed",
             sort_by="settled_at:desc" if newest_first else "settled_at:asc",
-            per_page=5,
-            limit=5,
-            **bound,  # type: ignore[arg-type]
+            settled_at_to=us_to_iso(bound) if newest_first else None,
+            settled_at_from=None if newest_first else us_to_iso(bound),
+            per_page=_EDGE_PAGE,
+            limit=_EDGE_PAGE,
         ).all()
         near = [t for t in near if t.settled_at is not None and t.settled_balance is not None]
         if not near:
             return None
         edge = near[0].settled_at
+        assert edge is not None
         tied = [t for t in near if t.settled_at == edge]
+        if len(tied) == _EDGE_PAGE:  # more may share that instant: read it whole
+            instant = us_to_iso(us_of(edge))
+            tied = [
+                t
+                for t in await self.list(
+                    bank_account_id=account,
+                    status="completed",
+                    settled_at_from=instant,
+                    settled_at_to=instant,
+                ).all()
+                if t.settled_at == edge and t.settled_balance is not None
+            ]
         chain = check_balance_continuity(tied).transactions
         return chain[-1] if newest_first else chain[0]
 

@@ -3,13 +3,17 @@ the period check, attachments and the change feed."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import contextlib
 import datetime as dt
+import gc
+import random
 from collections.abc import AsyncIterator
 
 import pytest
 
-from qonto_async import NotFoundError, QontoClient, Transaction
+from qonto_async import NotFoundError, QontoClient, QontoError, Transaction
 from qonto_async.testing import Churn, FakeOptions, FakeQonto
 
 pytestmark = pytest.mark.asyncio
@@ -183,8 +187,9 @@ async def test_receipts_attach_in_the_background_and_come_off(
         await qonto.transactions.get(transaction.id)
     await qonto.transaction_attachments.delete_all(transaction.id)
     assert await qonto.transaction_attachments.list(transaction.id).all() == []
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as caught:
         await qonto.transaction_attachments.list("no-such-transaction").all()
+    assert caught.value.resource_id == "no-such-transaction"
 
 
 async def test_the_period_check_passes_whole_and_finds_a_hidden_transaction(
@@ -248,3 +253,29 @@ async def test_changes_feed_sees_what_changed_on_every_account() -> None:
         assert {created, pending} <= set(seen)
         assert seen[pending].status == "declined"
         assert len(seen) < len(first)  # a window since the cursor, not everything
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_closing_the_client_mid_listing_leaves_no_exception_unretrieved(seed: int) -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[str] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(str(context["message"])))
+    draws = random.Random(seed)
+    try:
+        async with FakeQonto(seed=3, transactions=1_500, rate_limit=None, latency=0.002) as fake:
+            for _ in range(30):
+                qonto = connect(fake)
+                task = asyncio.ensure_future(qonto.transactions.list(per_page=20).all())
+                await asyncio.sleep(draws.uniform(0.0, 0.1))
+                await qonto.aclose()
+                with contextlib.suppress(QontoError, asyncio.CancelledError):
+                    await asyncio.wait_for(task, 10)
+                del task
+                gc.collect()
+                await asyncio.sleep(0.01)
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+    assert reported == []
