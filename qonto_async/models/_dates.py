@@ -44,7 +44,7 @@ else:
 _D = TypeVar("_D", datetime.date, datetime.datetime)
 _parse_timestamp = datetime.datetime.fromisoformat
 _parse_day = datetime.date.fromisoformat
-_MIDNIGHT_UTC = datetime.time(tzinfo=datetime.UTC)
+_UTC = datetime.UTC
 _SHOWN = 40  # characters of a malformed value quoted in the error
 
 
@@ -55,16 +55,24 @@ def dec_hook(type_: Any, value: Any) -> Any:
     ``msgspec.json.decode(raw, type=ClientInvoice, dec_hook=dec_hook)``, or to
     ``msgspec.convert``. ``""`` decodes to ``None``; a timestamp given as a day only (an answer
     to ``mark_as_paid`` may carry ``"paid_at": "2026-01-05"``) decodes to midnight UTC.
+
+    Every timestamp decodes aware. One written without a zone (``"2025-01-01T10:00:00"``, or
+    ``contract_signed_at``'s ``"2022-12-01 08:57:00.123047"``) is read as UTC: Qonto's
+    timestamps are UTC (its docs write them with ``Z``) and none of its sources gives another
+    zone for a zoneless one (UNCONFIRMED: the tolerant reading). A value with a zone keeps it.
     """
     # This runs once per date on every page: the common case is first, flat, and asks
     # forgiveness (a blank or a non-string fails inside the try and goes the slow way).
     if type_ is Timestamp:
         try:
-            if len(value) > 10:
-                return _parse_timestamp(value)
+            moment = _parse_timestamp(value)
+            # A zone is checked on the answer, not looked for in the string: one attribute
+            # read (20 ns of a 160 ns call). A day only parses to a naive midnight, made UTC.
+            if moment.tzinfo is not None:
+                return moment
+            return moment.replace(tzinfo=_UTC)
         except (TypeError, ValueError):
-            pass
-        return _rare_timestamp(value)
+            return _rare_timestamp(value)
     if type_ is Day:
         try:
             return _parse_day(value)
@@ -76,16 +84,16 @@ def dec_hook(type_: Any, value: Any) -> Any:
 
 
 def _rare_timestamp(value: Any) -> datetime.datetime | None:
-    """Blank, a day only, ``t``/``z`` in lower case (RFC 3339 allows them, ``fromisoformat``
-    does not), malformed, or not a string at all."""
-    if type(value) is str and value:
-        try:
-            if len(value) == 10:
-                return datetime.datetime.combine(_parse_day(value), _MIDNIGHT_UTC)
-            return _parse_timestamp(value.upper())
-        except ValueError:
-            pass
-    return _blank_or_typed(value, datetime.datetime, "timestamp")
+    """Blank, ``t``/``z`` in lower case (RFC 3339 allows them, ``fromisoformat`` does not),
+    malformed, or not a string at all (``msgspec.convert`` of a datetime)."""
+    moment: datetime.datetime | None
+    try:
+        moment = _parse_timestamp(value.upper())
+    except (AttributeError, TypeError, ValueError):
+        moment = _blank_or_typed(value, datetime.datetime, "timestamp")
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=_UTC)
+    return moment
 
 
 def _blank_or_typed(value: Any, expected: type[_D], what: str) -> _D | None:

@@ -30,13 +30,39 @@ from typing import TypeVar
 
 import msgspec
 
-__all__ = ["MONEY_KEYS", "Money", "fix_decimal_commas", "lenient"]
+__all__ = ["MONEY_KEYS", "SANE_EXPONENT", "Money", "fix_decimal_commas", "insane_money", "lenient"]
 
 T = TypeVar("T")
 
 Money = Decimal
 """A money amount in major units: a JSON number or a numeric string (``"10,00"`` through the
 decoders of this package). Exact: never converted through a binary float."""
+
+_SHOWN = 40  # characters of an absurd amount quoted in the error
+
+SANE_EXPONENT = 15
+"""The largest magnitude of a money amount, as a :meth:`~decimal.Decimal.adjusted` exponent
+either way: 10^16 currency units and more, or a nonzero amount below 10^-15, is not money."""
+
+
+def insane_money(value: Decimal | None) -> str | None:
+    """Why ``value`` is not an amount of money, or None if it is (None is no amount: fine).
+
+    msgspec decodes ``"NaN"``, ``"Infinity"``, ``"sNaN"``, ``1e400`` and ``"1e999999999"``
+    into a Decimal as readily as ``0.43``; the last one raises ``decimal.Overflow`` in the
+    first sum that meets it. A model refuses these where it decodes (a ``ValueError`` in
+    ``__post_init__``, which msgspec reports as a ``ValidationError`` with the record's path).
+    """
+    if value is None:
+        return None
+    if not value.is_finite():
+        return f"is {value}, not a finite number"
+    if value and abs(value.adjusted()) > SANE_EXPONENT:
+        shown = str(value)
+        shown = shown if len(shown) <= _SHOWN else f"{shown[:_SHOWN]}... ({len(shown)} chars)"
+        return f"{shown} is out of range for an amount of money (10^-15 to 10^16)"
+    return None
+
 
 MONEY_KEYS = (
     "amount",

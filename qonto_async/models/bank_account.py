@@ -9,7 +9,7 @@ import msgspec
 
 from ._dates import Timestamp
 from ._lenient import lenient_decoder, lenient_page_decoder
-from ._money import Money
+from ._money import Money, insane_money
 from .common import Meta, QontoModel
 
 __all__ = [
@@ -61,6 +61,11 @@ class BankAccount(QontoModel, frozen=True, kw_only=True):
         number: object = self.account_number
         if type(number) is int:
             msgspec.structs.force_setattr(self, "account_number", str(number))
+        # "NaN", "Infinity", 1e400: refused here, not by the first sum (see insane_money).
+        for name in ("balance", "authorized_balance"):
+            problem = insane_money(getattr(self, name))
+            if problem is not None:
+                raise ValueError(f"bank account {self.id!r}: `{name}` {problem}")
 
 
 class BankAccountList(QontoModel, frozen=True, kw_only=True):

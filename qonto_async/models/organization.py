@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
-
-import msgspec
 
 from ._dates import Day, Timestamp
 from ._lenient import lenient_decoder
@@ -22,8 +19,9 @@ class Organization(QontoModel, frozen=True, kw_only=True):
 
     ``contract_signed_at`` is an aware datetime in UTC. Qonto writes it
     ``"2022-12-01 08:57:00.123047"``: a space, microseconds and no zone, unlike its other
-    timestamps. It is read as UTC, the zone of every other Qonto timestamp (UNCONFIRMED: the
-    docs say nothing of it), so it compares with them; a value with a zone keeps it.
+    timestamps. Like every zoneless timestamp (the one rule of :func:`~._dates.dec_hook`) it
+    is read as UTC, the zone of every other Qonto timestamp (UNCONFIRMED: the docs say
+    nothing of it), so it compares with them; a value with a zone keeps it.
     ``address`` is undocumented (one client reports an environment-specific object): kept as
     the plain JSON values sent.
     """
@@ -43,12 +41,6 @@ class Organization(QontoModel, frozen=True, kw_only=True):
     contract_signed_at: Timestamp | None = None
     bank_accounts: list[BankAccount] | None = None
     address: Any = None
-
-    def __post_init__(self) -> None:
-        signed = self.contract_signed_at
-        if signed is not None and signed.tzinfo is None:
-            aware = signed.replace(tzinfo=datetime.UTC)
-            msgspec.structs.force_setattr(self, "contract_signed_at", aware)
 
 
 class _OrganizationEnvelope(QontoModel, frozen=True, kw_only=True):

@@ -25,7 +25,7 @@ from .._http.transport import Transport
 from ..errors import APIResponseValidationError, FileRejectedError, QontoError
 from ..models.common import model_decoder
 from ..models.supplier_invoice import SupplierInvoice
-from ._uploads import FileInput, read_file
+from ._uploads import FileInput, add_file, read_file
 
 __all__ = ["MAX_FILES", "BulkFile", "UploadInput", "upload_in_chunks"]
 
@@ -166,12 +166,7 @@ async def _send(
         for index in chunk:
             file = files[index]
             content_type = file.content_type or mimetypes.guess_type(file.file_name)[0]
-            data.add_field(
-                "supplier_invoices[][file]",
-                file.content,
-                filename=file.file_name,
-                content_type=content_type,
-            )
+            add_file(data, "supplier_invoices[][file]", file.content, file.file_name, content_type)
             data.add_field("supplier_invoices[][idempotency_key]", file.key())
         return data
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import mimetypes
 import os
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from typing import BinaryIO
 
 import aiohttp
 
-__all__ = ["ACCEPTED_TYPES", "FileInput", "read_file", "upload_form"]
+__all__ = ["ACCEPTED_TYPES", "FileInput", "add_file", "read_file", "upload_form"]
 
 ACCEPTED_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 
@@ -32,10 +33,24 @@ def upload_form(
 
     def form() -> aiohttp.FormData:
         data = aiohttp.FormData()
-        data.add_field(field, content, filename=name, content_type=kind)
+        add_file(data, field, content, name, kind)
         return data
 
     return form
+
+
+def add_file(
+    data: aiohttp.FormData, field: str, content: bytes, filename: str, content_type: str | None
+) -> None:
+    """Add ``content`` to ``data`` as the file part ``field``, as a new :class:`io.BytesIO`.
+
+    Given bytes over 1 MiB, aiohttp warns (``ResourceWarning``: "Sending a large body
+    directly with raw bytes", an error where warnings are, its message holding the whole
+    file); a ``BytesIO`` it sends in chunks, and closes once sent. So each attempt's form
+    needs its own: a retry reads a fresh one from the start, the whole file again. (aiohttp
+    copies the file into it, once an attempt, freed with the attempt's form.)
+    """
+    data.add_field(field, io.BytesIO(content), filename=filename, content_type=content_type)
 
 
 def read_file(file: FileInput, filename: str | None) -> tuple[bytes, str]:

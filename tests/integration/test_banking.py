@@ -150,6 +150,7 @@ async def test_labels_memberships_and_statements(bank: tuple[FakeQonto, QontoCli
     ).all()
     assert one.id in {s.id for s in mine}
     assert all(s.period == one.period for s in mine)
+    assert await qonto.statements.get(one.id) == one
     pdf = await qonto.statements.download(one.id)
     assert pdf.startswith(b"%PDF")
 

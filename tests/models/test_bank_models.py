@@ -215,6 +215,15 @@ def test_a_malformed_balance_is_an_error_with_its_path(raw: str) -> None:
         decode_bank_account(body)
 
 
+@pytest.mark.parametrize("field", ["balance", "authorized_balance"])
+@pytest.mark.parametrize("raw", ['"NaN"', '"Infinity"', "1e400", '"1e999999999"'])
+def test_a_balance_that_is_no_amount_is_an_error_naming_it(field: str, raw: str) -> None:
+    body = b'{"bank_account": {"id": "a", "%s": %s}}' % (field.encode(), raw.encode())
+
+    with pytest.raises(msgspec.ValidationError, match=f"bank account 'a': `{field}` "):
+        decode_bank_account(body)
+
+
 def test_an_account_seen_without_the_balance_right() -> None:
     account = decode_bank_account(
         wrap("bank_account", id="a", name="Ops", status="active", main=False, organization_id="o")

@@ -240,7 +240,10 @@ UTC = datetime.UTC
                 2025, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
             ),
         ),
-        ("2025-01-02T03:04:05", datetime.datetime(2025, 1, 2, 3, 4, 5)),
+        # No zone: UTC, Qonto's zone (never a naive datetime, which would not compare).
+        ("2025-01-02T03:04:05", datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("2025-01-02 03:04:05.123", datetime.datetime(2025, 1, 2, 3, 4, 5, 123000, tzinfo=UTC)),
+        ("2025-01-02t03:04:05", datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)),
         # A day only, as an answer to mark_as_paid may carry it: midnight UTC.
         ("2025-01-02", datetime.datetime(2025, 1, 2, tzinfo=UTC)),
         ("", None),
@@ -249,7 +252,29 @@ UTC = datetime.UTC
 def test_timestamps(text: str, expected: datetime.datetime | None) -> None:
     body = msgspec.json.encode({"client_invoices": [{"id": "x", "paid_at": text}]})
 
-    assert decode_client_invoice_list(body).items[0].paid_at == expected
+    paid_at = decode_client_invoice_list(body).items[0].paid_at
+
+    assert paid_at == expected  # an aware and a naive datetime are never equal
+    if expected is not None:
+        assert paid_at is not None
+        assert paid_at.utcoffset() == expected.utcoffset()
+
+
+def test_every_timestamp_handed_out_is_aware() -> None:
+    # Another model, and msgspec.convert of a naive datetime: the same one rule.
+    body = b'{"attachment": {"id": "a", "created_at": "2025-01-02 03:04:05"}}'
+    naive = datetime.datetime(2025, 1, 2, 3, 4, 5)
+
+    decoded = decode_attachment(body).created_at
+    converted = msgspec.convert(
+        {"id": "x", "paid_at": naive}, ClientInvoice, dec_hook=models.dec_hook
+    ).paid_at
+
+    assert decoded == converted == naive.replace(tzinfo=UTC)
+    assert decoded is not None
+    assert decoded.tzinfo is UTC
+    assert converted is not None
+    assert converted.tzinfo is UTC
 
 
 @pytest.mark.parametrize(

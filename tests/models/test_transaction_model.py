@@ -249,12 +249,29 @@ def test_a_pending_transaction() -> None:
         ("2021-03-03T16:06:38.805Z", datetime.datetime(2021, 3, 3, 16, 6, 38, 805000, tzinfo=UTC)),
         ("2021-03-03T16:06:38+00:00", datetime.datetime(2021, 3, 3, 16, 6, 38, tzinfo=UTC)),
         ("2021-03-03t16:06:38z", datetime.datetime(2021, 3, 3, 16, 6, 38, tzinfo=UTC)),
+        # No zone: read as UTC (Qonto's timestamps are UTC), never left naive.
+        ("2021-03-03T16:06:38", datetime.datetime(2021, 3, 3, 16, 6, 38, tzinfo=UTC)),
+        ("2021-03-03 16:06:38.123", datetime.datetime(2021, 3, 3, 16, 6, 38, 123000, tzinfo=UTC)),
     ],
 )
 def test_timestamps_lenient_and_blank(raw: str | None, expected: datetime.datetime | None) -> None:
     t = one(settled_at=raw, emitted_at=raw, updated_at=raw, created_at=raw)
 
     assert t.settled_at == t.emitted_at == t.updated_at == t.created_at == expected
+    stamps = (t.settled_at, t.emitted_at, t.updated_at, t.created_at)
+    assert all(s is None or s.tzinfo is not None for s in stamps)
+
+
+def test_zoneless_timestamps_compare_with_zoned_ones() -> None:
+    # The listing engine orders and subtracts these: a naive one raised TypeError there.
+    items = [base(id="a"), base(id="b", updated_at="2020-12-12 19:52:11")]
+    assert items[0]["updated_at"] == "2020-12-12T19:52:10.000Z"
+    page = decode_transaction_page(json.dumps({"transactions": items}).encode())
+
+    first, second = (t.updated_at for t in page.items)
+    assert first is not None
+    assert second is not None
+    assert second - first == datetime.timedelta(seconds=1)
 
 
 def test_round_trip_and_frozen() -> None:

@@ -9,7 +9,12 @@ import msgspec
 import pytest
 
 from qonto_async.models import TransactionBankAccount, decode_transaction, decode_transaction_page
-from qonto_async.models._money import MONEY_KEYS, fix_decimal_commas
+from qonto_async.models._money import (
+    MONEY_KEYS,
+    SANE_EXPONENT,
+    fix_decimal_commas,
+    insane_money,
+)
 
 from .transaction_records import DROP, base, one
 
@@ -116,13 +121,60 @@ def test_signed_amounts(side: str, cents: int, expected: int) -> None:
 
 
 def test_an_unknown_side_has_no_sign() -> None:
-    t = one(side="sideways")
+    t = one(id="t-42", side="refund")
 
-    assert t.side == "sideways"  # decodes: only the sign is refused
-    with pytest.raises(ValueError, match="sideways"):
+    assert t.side == "refund"  # decodes: only the sign is refused
+    # The error names the transaction, so a caller summing a whole export can find it.
+    with pytest.raises(ValueError, match=r"transaction 't-42' .*side 'refund'"):
         _ = t.signed_amount
-    with pytest.raises(ValueError, match="sideways"):
+    with pytest.raises(ValueError, match=r"transaction 't-42' .*side 'refund'"):
         _ = t.signed_amount_cents
+
+
+# Each decodes into a Decimal; each failed only later (Overflow, NaN sums, false gaps).
+ABSURD = ['"NaN"', '"-NaN"', '"sNaN"', '"Infinity"', '"-Infinity"', "1e400", '"1e999999999"']
+ABSURD += ['"1e16"', '"-12345678901234567.5"', '"1e-16"', "-1E-999999999"]
+
+
+@pytest.mark.parametrize("field", ["amount", "local_amount", "settled_balance"])
+@pytest.mark.parametrize("raw", ABSURD)
+def test_money_that_is_no_amount_fails_decoding_naming_field_and_record(
+    field: str, raw: str
+) -> None:
+    items = [base(id="ok"), base(id="t-odd", **{field: "@"})]
+    body = json.dumps({"transactions": items}).encode().replace(b'"@"', raw.encode())
+
+    with pytest.raises(msgspec.ValidationError) as caught:
+        decode_transaction_page(body)
+
+    message = str(caught.value)
+    assert f"transaction 't-odd': `{field}` " in message
+    assert message.endswith("- at `$.transactions[1]`")
+
+
+def test_the_fast_check_agrees_with_the_rule_at_its_bounds() -> None:
+    # Transaction.__post_init__ writes SANE_EXPONENT as a literal: the two must not drift.
+    top, least = Decimal(10) ** (SANE_EXPONENT + 1), Decimal(10) ** -SANE_EXPONENT
+    for value, sane in [(top, False), (top - 1, True), (least, True), (least / 10, False)]:
+        assert (insane_money(value) is None) is sane
+        body = json.dumps({"transaction": base(amount="@")}).encode()
+        body = body.replace(b'"@"', b'"%s"' % str(value).encode())
+        if sane:
+            assert decode_transaction(body).amount == value
+        else:
+            with pytest.raises(msgspec.ValidationError, match="`amount`"):
+                decode_transaction(body)
+
+
+@pytest.mark.parametrize(
+    "raw", ['"9999999999999999.99"', "-1e15", '"0.000000000000001"', '"0E-30"', "0", '"-0.00"']
+)
+def test_money_at_the_edges_of_sane_decodes(raw: str) -> None:
+    body = json.dumps({"transaction": base(amount="@", settled_balance="@")}).encode()
+
+    t = decode_transaction(body.replace(b'"@"', raw.encode()))
+
+    assert t.amount == t.settled_balance == Decimal(raw.strip('"'))
 
 
 def test_cents_sent_are_never_recomputed() -> None:

@@ -113,6 +113,7 @@ async def test_upload_create_sends_multipart_with_idempotency_key(
     assert len(keys) == 1
     (key,) = keys
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", key)
+    files = []
     for call in sent:  # a fresh, complete form on every attempt
         form = call.kwargs["data"]
         assert isinstance(form, aiohttp.FormData)
@@ -121,7 +122,11 @@ async def test_upload_create_sends_multipart_with_idempotency_key(
         assert options["name"] == "client_invoices_upload"
         assert options["filename"] == "inv.pdf"
         assert headers["Content-Type"] == "application/pdf"
-        assert value == b"%PDF-1.7 body"
+        # A BytesIO (aiohttp warns of raw bytes over 1 MiB), its own on every attempt.
+        assert isinstance(value, io.BytesIO)
+        assert value.getvalue() == b"%PDF-1.7 body"
+        files.append(value)
+    assert len({id(file) for file in files}) == len(files)
 
 
 async def test_upload_create_from_path_and_file_object(
