@@ -234,11 +234,8 @@ class KeysetLister(Generic[T]):
                 fill()
                 try:
                     page, keys = await probe(number)
-                except UnprocessableEntityError:
-                    # UNCONFIRMED (one integration's report): Qonto may answer a page past the
-                    # end with 422, not an empty page. A probe starting past the total the
-                    # first page gave is that; the tail below reads whatever lies beyond.
-                    total = self.total_count
+                except UnprocessableEntityError:  # UNCONFIRMED: a page past the end as 422
+                    total = self.total_count  # past the first page's total: the tail reads on
                     if number == 1 or total is None or (number - 1) * self._probe_size < total:
                         raise
                     break
