@@ -174,11 +174,19 @@ def transaction_columns(zone: dt.tzinfo = dt.UTC) -> list[Column]:
 COLUMNS["transactions"] = transaction_columns()
 
 
+# A cell a spreadsheet would run as a formula (OWASP's "CSV injection"): text from Qonto (a
+# label, a note a customer typed) starting with one of these. Numbers ("-12.50") are not text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value  # shown as text, never evaluated
     return value
 
 
@@ -358,7 +366,8 @@ class RecordWriter:
     @staticmethod
     def _csv(rows: list[list[Any]]) -> bytes:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        # RFC 4180's line ends: a lone CR inside a cell is then quoted too, never a row break.
+        csv.writer(buffer, lineterminator="\r\n").writerows(rows)
         return buffer.getvalue().encode()
 
     def close(self) -> None:
