@@ -35,7 +35,19 @@ def _resources(ctx: click.Context, param: click.Parameter, value: str) -> list[s
 def _summary(label: str, counts: SyncCounts | None, status: str, elapsed: float) -> str:
     shown = counts.totals() if counts is not None else {}
     parts = [f"{value} {key}" for key, value in shown.items()]
+    if counts is not None and counts.skipped:
+        names = ", ".join(name.replace("_", "-") for name in counts.skipped)
+        parts.append(f"skipped {names} (refused)")
     return f"{label}: {status}: {', '.join(parts) or 'nothing done'}, {elapsed:.2f} s"
+
+
+def _skipped_lines(label: str, counts: SyncCounts) -> list[str]:
+    """One warning per resource Qonto refused in a run over the default resources."""
+    return [
+        f"{label}: warning: skipped {name.replace('_', '-')}: {why}: these credentials "
+        "cannot read it (name the resources to sync with --resources to silence this)"
+        for name, why in counts.skipped.items()
+    ]
 
 
 @click.command()
@@ -84,6 +96,10 @@ def sync(
     at a time per ledger: another one exits 75 at once, or waits with --wait.
     """
     label = "[fake] sync" if conn.fake else "sync"
+    # the default resources are each optional (one Qonto refuses is skipped, with a
+    # warning); resources named with --resources are required (a 403 fails the run)
+    source = click.get_current_context().get_parameter_source("resources")
+    named = source is not click.core.ParameterSource.DEFAULT
     show = os.isatty(2) if progress is None else progress
     bar = Progress(
         SpinnerColumn(),
@@ -115,7 +131,7 @@ def sync(
                 started = time.perf_counter()
                 await ledger.sync(
                     client,
-                    resources=resources,
+                    resources=resources if named else None,
                     full=full,
                     attachments_dir=attachments_dir,
                     on_progress=advance,
@@ -142,6 +158,8 @@ def sync(
     except LedgerError as exc:
         failure = describe_ledger_error(exc)
     if ledger.last_run is not None:
+        for line in _skipped_lines(label, ledger.last_run):
+            click.echo(line, err=True)
         summary = _summary(label, ledger.last_run, status, time.perf_counter() - started)
         click.echo(f"{summary} -> {ledger.name}", err=True)
     if failure is not None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from .. import PermissionDeniedError
 from . import _attachments as files
 from ._errors import LedgerBusyError, LedgerError, display_name
 from ._events import event_row
@@ -181,7 +182,10 @@ class Ledger:
 
         ``resources`` (default all): among ``clients``, ``client_invoices``,
         ``supplier_invoices``, ``bank_accounts``, ``transactions``, ``labels``,
-        ``memberships``. Transactions are read by ``updated_at`` over every account, every
+        ``memberships``. With the default, a resource Qonto refuses (403: a token without
+        the bank's scopes) is skipped, with a warning, and recorded in the counts'
+        ``skipped``; the others go on. A resource named here is required: a 403 fails the
+        run. Transactions are read by ``updated_at`` over every account, every
         status; bank accounts, labels and memberships are listed whole each run (a row two
         complete listings lack is marked deleted). ``full`` re-lists everything and marks
         rows Qonto no longer has deleted (``deleted_at``; rows are never dropped).
@@ -206,8 +210,9 @@ class Ledger:
             await self._lock(store, wait)
             try:
                 return await self._locked_sync(
-                    store, qonto, chosen, full, folder, on_progress, per_page, prefetch
-                )
+                    store, qonto, chosen, resources is None, full, folder, on_progress,
+                    per_page, prefetch,
+                )  # fmt: skip
             finally:
                 await self._finally(store.unlock)
         finally:
@@ -237,6 +242,7 @@ class Ledger:
         store: Store,
         qonto: QontoClient,
         resources: tuple[str, ...],
+        optional: bool,
         full: bool,
         folder: Path | None,
         on_progress: ProgressHook | None,
@@ -271,9 +277,15 @@ class Ledger:
         )
         try:
             for resource in resources:
-                await job.resource(resource)
+                try:
+                    await job.resource(resource)
+                except PermissionDeniedError as refused:
+                    if not optional:  # named by the caller: required
+                        raise
+                    await job.skip(resource, refused)
             if folder is not None:
-                await job.attachments(resources, folder)
+                kept = [r for r in resources if r not in counts.skipped]
+                await job.attachments(kept, folder)
             counts.status = "done"
         except (asyncio.CancelledError, KeyboardInterrupt):
             counts.status = "interrupted"

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .. import NotFoundError, QontoError
+from .. import NotFoundError, PermissionDeniedError, QontoError
 from ._downloads import WITH_ATTACHMENTS, download
 from ._rows import REPAIR_MARGIN, PageCounts, PageWrite, write_pages
 from ._store import Store
@@ -87,6 +87,9 @@ class SyncCounts:
     attachments: int = 0
     requests: int = 0
     retries: int = 0
+    skipped: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Resources left out because Qonto refused them (403) in a run over the default
+    resources, each with why; their cursors did not move."""
 
     def add(self, page: PageCounts) -> None:
         self.new += page.new
@@ -210,6 +213,21 @@ class SyncJob:
         if full_run is not None:
             gone = await self._confirm_unseen(resource, full_run)
             self.counts.deleted += await call(store.finish_full, resource, gone)
+
+    async def skip(self, resource: str, refused: PermissionDeniedError) -> None:
+        """After Qonto refused ``resource`` (403) in a run over the default resources: the
+        pages read before the refusal are stored (each with its cursor: a prefix, as ever),
+        the resource is recorded in ``counts.skipped`` and a warning says how to silence it."""
+        await self.flush()
+        trace = f", trace id {refused.trace_id}" if refused.trace_id else ""
+        why = f"Qonto answered {refused.status} {refused.code or 'forbidden'}{trace}"
+        self.counts.skipped[resource] = why
+        logger.warning(
+            "sync skipped %s: %s (the credentials cannot read it); the other resources go "
+            "on. Name the resources to sync (resources=[...], --resources ...) to silence this",
+            resource,
+            why,
+        )
 
     async def _relist(self, resource: str) -> None:
         """List ``resource`` whole, every row seen marked with the run; a row missing from
