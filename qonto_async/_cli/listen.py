@@ -7,7 +7,10 @@ With the ledger, events land in the tables ``sync`` keeps, through
 upserted unless the row is more recent, a deleted client is marked ``deleted_at`` (polling
 cannot see deletions; webhooks can). A delivery is answered 200 only once its event is
 committed to the ledger; one that cannot be stored in time (the ledger locked by another
-writer, a full disk) is answered 5xx, and Qonto delivers it again.
+writer, a full disk) is answered 5xx, and Qonto delivers it again. A delivery refused (400:
+a signature that does not hold, or a signed event that does not decode) gets a line; a
+signed one is kept in ``ledger_events`` with the outcome ``refused`` (Qonto will not deliver
+it again): see :meth:`qonto_async.ledger.Ledger.refuse`.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from ..ledger import Ledger, LedgerError
 from ..webhooks import (
     SIGNATURE_HEADER,
     WebhookEvent,
+    WebhookPayloadError,
     WebhookReceiver,
     WebhookVerificationError,
     aiohttp_handler,
+    describe_delivery,
     verify,
 )
 from .failures import Failure, UsageFailure, describe_ledger_error, run_async
@@ -55,6 +60,29 @@ def report(echo: Echo) -> Callable[[WebhookEvent, BaseException], None]:
         echo(f"failed   {event.type} {event.id}: {error} (answered 5xx: Qonto delivers it again)")
 
     return failed
+
+
+def refused(
+    ledger: Ledger, echo: Echo
+) -> Callable[[bytes, WebhookVerificationError], Awaitable[None]]:
+    """A delivery answered 400 gets a line; a signed one whose event does not decode is kept
+    in the ledger (``ledger_events``, outcome ``refused``) first: Qonto will not send it
+    again. One that cannot be kept raises, and the receiver answers 503."""
+
+    async def keep(body: bytes, error: WebhookVerificationError) -> None:
+        signed = isinstance(error, WebhookPayloadError)
+        what = describe_delivery(body, signed=signed)
+        if not signed:
+            echo(f"refused  {what}: {error} (answered 400)")
+            return
+        try:
+            kept = await ledger.refuse(body, str(error))
+        except LedgerError as exc:
+            echo(f"failed   {what}: refused, and could not be kept: {exc} (answered 503)")
+            raise
+        echo(f"refused  {what}: {error} (answered 400; kept in ledger_events as {kept})")
+
+    return keep
 
 
 def relay(
@@ -110,6 +138,7 @@ async def listening(
             ledger_handler(ledger, echo),
             acknowledge="after_handling",  # 200 means stored in the ledger
             on_error=report(echo),
+            on_refused=refused(ledger, echo),
         )
         app.router.add_post(path, aiohttp_handler(receiver))
     runner = web.AppRunner(app, access_log=None)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from .. import PermissionDeniedError
 from . import _attachments as files
 from ._errors import LedgerBusyError, LedgerError, display_name
-from ._events import event_row
+from ._events import event_row, no_record, warn_no_record
+from ._refused import record_refused
 from ._rows import Outcome, apply_event
 from ._store import Store
 from ._sync import (
@@ -306,7 +307,9 @@ class Ledger:
         ``v1/transactions``): its record is upserted (a deleted client is marked
         ``deleted_at``), unless the row holds a more recent state (Qonto redelivers late
         events after newer ones: ``"stale"``, nothing changes); an event id applied before is
-        ``"duplicate"``; a type the ledger does not keep is ``"ignored"`` (but recorded).
+        ``"duplicate"``; a type the ledger does not keep, or a record without an id (none, or
+        ``""``: with a warning), is ``"ignored"`` (but recorded). An event built in Python
+        that is not valid Unicode (a lone surrogate) raises a ``LedgerError`` naming it.
 
         The event and its effect are committed together before this returns: with
         ``WebhookReceiver(..., acknowledge="after_handling")`` Qonto's 2xx then means stored,
@@ -315,7 +318,17 @@ class Ledger:
         """
         store = self._open_store()
         outcome: Outcome = await self._run(apply_event, store, event_row(event))
+        if outcome == "ignored" and no_record(event):
+            warn_no_record(event)
         return outcome
+
+    async def refuse(self, body: bytes, reason: str) -> str:
+        """Keep a delivery that was correctly signed but refused (its event does not decode:
+        a :class:`~qonto_async.webhooks.WebhookPayloadError`, ``reason``) in
+        ``ledger_events``, outcome ``"refused"``, its body whole in ``raw``, to inspect and
+        replay: Qonto does not deliver a 4xx again. Returns the row's id (``refused:`` and
+        the body's SHA-256; the same body is kept once)."""
+        return await self._run(record_refused, self._open_store(), body, reason)
 
     # -- reading -----------------------------------------------------------------------------
 

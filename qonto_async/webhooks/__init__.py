@@ -35,7 +35,14 @@ from ._events import (
     decode_event,
     event_body,
 )
-from ._receiver import Acknowledge, ReceiverStats, Reply, WebhookReceiver
+from ._receiver import (
+    Acknowledge,
+    ReceiverStats,
+    Reply,
+    WebhookReceiver,
+    claimed_event,
+    describe_delivery,
+)
 from ._servers import SIGNATURE_HEADER, aiohttp_handler, asgi_app
 from ._signature import DEFAULT_TOLERANCE, check_signature, redact_secrets, sign
 
@@ -65,7 +72,9 @@ __all__ = [
     "WebhookVerificationError",
     "aiohttp_handler",
     "asgi_app",
+    "claimed_event",
     "decode_event",
+    "describe_delivery",
     "event_body",
     "sign",
     "verify",

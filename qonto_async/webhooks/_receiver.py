@@ -22,25 +22,34 @@ import asyncio
 import collections
 import enum
 import inspect
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from ._errors import SeenEventsUnavailableError, WebhookVerificationError
+from ._errors import SeenEventsUnavailableError, WebhookPayloadError, WebhookVerificationError
 from ._events import WebhookEvent, decode_event
 from ._signature import DEFAULT_TOLERANCE, check_secrets, check_signature, redact_secrets
 
 if TYPE_CHECKING:
     from .._redis.seen_events import SeenEvents
 
-__all__ = ["Acknowledge", "ReceiverStats", "Reply", "WebhookReceiver"]
+__all__ = [
+    "Acknowledge",
+    "ReceiverStats",
+    "Reply",
+    "WebhookReceiver",
+    "claimed_event",
+    "describe_delivery",
+]
 
 logger = logging.getLogger("qonto_async.webhooks")
 
 Handler = Callable[[WebhookEvent], Awaitable[object]]
 ErrorHook = Callable[[WebhookEvent, BaseException], object]
+RefusedHook = Callable[[bytes, WebhookVerificationError], object]
 Acknowledge = Literal["on_receipt", "after_handling"]
 """When a delivery is answered 2xx: see :class:`WebhookReceiver`."""
 
@@ -74,6 +83,34 @@ class ReceiverStats:
     """Handlers cancelled at ``handler_timeout`` (``"after_handling"``; also in ``failed``)."""
     unavailable: int = 0
     """Calls to the ``seen`` store that failed (a claim's delivery was answered 503)."""
+
+
+_SHOWN = 80  # characters of an id or a type a log line shows
+
+
+def claimed_event(body: bytes) -> tuple[str | None, str | None]:
+    """The event id and type a delivery's body names, when it is a JSON object naming them as
+    strings (read leniently: the body may be what was refused), else None."""
+    try:
+        parsed = json.loads(body.decode("utf-8", "replace"), strict=False)
+    except (ValueError, RecursionError):
+        return None, None
+    if not isinstance(parsed, dict):
+        return None, None
+    return _shown(parsed.get("id")), _shown(parsed.get("type"))
+
+
+def _shown(value: object) -> str | None:
+    return value[:_SHOWN] if isinstance(value, str) else None
+
+
+def describe_delivery(body: bytes, *, signed: bool) -> str:
+    """A delivery as a log line names it: its event id and type (never its data), and whether
+    the signature held (an unverified body's id is only what it claims)."""
+    event_id, kind = claimed_event(body)
+    what = f"event {event_id!r}" if event_id else "an event with no id"
+    what += f" ({kind or 'no type'})"
+    return what if signed else f"{what}, signature not verified"
 
 
 def _log_failure(event: WebhookEvent, error: BaseException) -> None:
@@ -116,6 +153,12 @@ class WebhookReceiver:
     ``TimeoutError`` for a handler past ``handler_timeout``); it may be a coroutine function,
     and in ``"after_handling"`` it runs before the answer, so keep it quick. If it raises,
     that is logged.
+    A delivery refused (400: not signed by a secret given, or signed but not an event that
+    decodes, a :class:`WebhookPayloadError`) is logged as a warning naming the event id and
+    type it claims, and given to ``on_refused(body, error)`` when set (it may be a
+    coroutine function; it runs before the answer): keep a signed one there, since Qonto
+    does not deliver a 4xx again. If it raises, that is logged and the delivery answered
+    503, so Qonto delivers it again.
     ``max_pending`` bounds the handlers running at once (beyond it, 503 with ``Retry-After``);
     a delivery holds its place from before it asks ``seen``, so a slow store cannot let more
     through. A store that fails is logged as a :class:`SeenEventsUnavailableError` and the
@@ -136,6 +179,7 @@ class WebhookReceiver:
         seen: SeenEvents | None = None,
         acknowledge: Acknowledge = "on_receipt",
         handler_timeout: float = 0.8,
+        on_refused: RefusedHook | None = None,
     ) -> None:
         self._secrets = redact_secrets(secret)
         del secret  # the caller's plain string: not a local of a frame that raises
@@ -154,6 +198,7 @@ class WebhookReceiver:
         self._remember = remember
         self._retry_after = retry_after
         self._on_error = on_error
+        self._on_refused = on_refused
         self._clock = clock
         self._after_handling = acknowledge == "after_handling"
         self._handler_timeout = handler_timeout
@@ -193,8 +238,12 @@ class WebhookReceiver:
             event = decode_event(body)
         except WebhookVerificationError as exc:
             self.stats.rejected += 1
-            logger.warning("webhook delivery refused: %s", exc)
-            return Reply(400, str(exc))
+            logger.warning(
+                "webhook delivery refused (answered 400, Qonto will not deliver it again): %s: %s",
+                describe_delivery(body, signed=isinstance(exc, WebhookPayloadError)),
+                exc,
+            )
+            return await self._refuse(body, exc)
         if event.id in self._seen:
             self.stats.duplicates += 1
             return Reply(200, "duplicate")
@@ -291,6 +340,18 @@ class WebhookReceiver:
         except Exception as exc:
             self.stats.unavailable += 1
             _log_store_failure("forget", event, exc)
+
+    async def _refuse(self, body: bytes, refusal: WebhookVerificationError) -> Reply:
+        """400, once ``on_refused`` heard of it (503 if it raised, which is logged)."""
+        if self._on_refused is not None:
+            try:
+                result = self._on_refused(body, refusal)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logger.exception("webhook on_refused raised: the delivery is answered 503")
+                return self._later("the refused delivery could not be kept")
+        return Reply(400, str(refusal))
 
     async def _report(self, event: WebhookEvent, error: BaseException) -> None:
         try:
