@@ -43,6 +43,7 @@ from ._oauth import OAuthServer
 from ._options import FakeOptions
 from ._quote_writes import QuoteWrites
 from ._records import RecordServer
+from ._released import release_cached_handlers
 from ._responses import (
     SERVED,
     STAGING_PAGE,
@@ -203,6 +204,7 @@ class FakeQonto(RecordControls, WriteControls, CredentialControls):
         await self._webhooks.close()
         if runner is not None:
             await runner.cleanup()
+            release_cached_handlers()
 
     async def __aenter__(self) -> FakeQonto:
         await self.start()

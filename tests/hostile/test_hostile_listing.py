@@ -67,7 +67,7 @@ async def test_all_reader(scenario: Scenario) -> None:
 
 
 @pytest.mark.soak
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("prefetch", [1, 4])
 @pytest.mark.parametrize("scenario", SEEDED, ids=NAME)
 async def test_many_seeds(scenario: Scenario, prefetch: int, seed: int) -> None:

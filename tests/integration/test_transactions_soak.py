@@ -13,8 +13,7 @@ second sees every transaction changed after the first one's cursor was taken.
 The soak's claim is the issue's: 50,000 transactions across three accounts, at prefetch 1 and
 8, over 20 seeds. One seed costs 5.5 to 8 s of CPU (the fake generating and encoding 50,000
 transactions, about 2 s; two listings of ~530 requests each, decoding 100,000 transactions,
-about 1.5 s each), so the seeds run in two worker processes at once (one per core of the CI
-machine): 85 to 90 s for the 20 on the 2-core CI machine, against 120 to 150 s in a row. Each
+about 1.5 s each); the test command spreads the seeds over both cores (``pytest -n 2``). Each
 seed builds one fake, warms it once, lists it at prefetch 1 and then 8, churn on, then runs
 ``changes()`` on it.
 """
@@ -23,14 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import dataclasses
 import datetime as dt
-import multiprocessing
-import os
 import time
-from collections.abc import Iterator
-from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
 import pytest
@@ -40,7 +34,6 @@ from qonto_async.testing import Churn, FakeQonto
 
 SOAK_SEEDS = range(20)
 SOAK_SIZE = 50_000
-SOAK_TEST = "test_fifty_thousand_transactions_listed_and_fed_once_under_churn"
 SEED_TIMEOUT = 25.0  # s per listing: a hang fails its seed, it does not stall the soak
 
 
@@ -267,11 +260,6 @@ async def soak_seed(seed: int, size: int, *, per_page: int = 100) -> Seed:
     return Seed(tuple(runs), fed, time.process_time() - cpu)
 
 
-def run_seed(seed: int, size: int) -> Seed:
-    """A worker process's job."""
-    return asyncio.run(soak_seed(seed, size))
-
-
 def assert_sound(seed: int, result: Seed, *, changes: int) -> None:
     assert [r.prefetch for r in result.runs] == [1, 8]
     for run in result.runs:
@@ -295,36 +283,13 @@ async def test_three_thousand_transactions_listed_and_fed_once_under_churn(seed:
     assert_sound(seed, await soak_seed(seed, 3_000, per_page=25), changes=100)
 
 
-# -- the soak: 50,000 transactions, 20 seeds, in two worker processes --------------------------
-
-
-@pytest.fixture(scope="module")
-def soak_runs(request: pytest.FixtureRequest) -> Iterator[dict[int, AsyncResult[Seed]]]:
-    """Every seed the session selected, started at once on a pool of one worker per core
-    (at most two); each test waits for its own."""
-    seeds = [
-        seed
-        for item in request.session.items
-        if isinstance(item, pytest.Function)
-        and item.originalname == SOAK_TEST
-        and isinstance(seed := item.callspec.params.get("seed"), int)
-    ]
-    workers = max(1, min(2, os.cpu_count() or 1, len(seeds)))
-    pool: Pool = multiprocessing.get_context("spawn").Pool(workers)
-    try:
-        yield {seed: pool.apply_async(run_seed, (seed, SOAK_SIZE)) for seed in seeds}
-    finally:
-        with contextlib.suppress(Exception):
-            pool.terminate()
-            pool.join()
+# -- the soak: 50,000 transactions, 20 seeds ---------------------------------------------------
 
 
 @pytest.mark.soak
 @pytest.mark.parametrize("seed", SOAK_SEEDS)
-def test_fifty_thousand_transactions_listed_and_fed_once_under_churn(
-    seed: int, soak_runs: dict[int, AsyncResult[Seed]]
-) -> None:
-    result = soak_runs[seed].get(timeout=55)
+async def test_fifty_thousand_transactions_listed_and_fed_once_under_churn(seed: int) -> None:
+    result = await soak_seed(seed, SOAK_SIZE)
     print(f"seed {seed}: {result.cpu:.1f} s CPU, " + ", ".join(
         f"prefetch {r.prefetch} {r.seconds:.1f} s ({r.created}+{r.updated} changes)"
         for r in result.runs
