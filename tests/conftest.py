@@ -18,6 +18,22 @@ from aioresponses import aioresponses as AioResponses
 from qonto_async.testing import VirtualClock
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The test command sets ``PYTHONDEVMODE`` and ``PYTHONWARNINGS`` so that pytest's worker
+    processes run in development mode with ``ResourceWarning`` errors, as the suite's own
+    process does (``-X dev`` would not reach them). The processes the tests start themselves
+    (the CLI under test, killed and resumed) are the user's command, not the suite: they
+    run as a user runs them, without asyncio's debug output on their stderr. A worker, or a
+    run without workers, drops the two variables once started; the process that starts
+    workers keeps them for them."""
+    starts_workers = not hasattr(config, "workerinput") and bool(
+        config.getoption("numprocesses", default=None)
+    )
+    if not starts_workers:
+        os.environ.pop("PYTHONDEVMODE", None)
+        os.environ.pop("PYTHONWARNINGS", None)
+
+
 class _FinishedUpload:
     """What aiohttp >= 3.14 reads from a response's stream writer: the bytes it sent."""
 
