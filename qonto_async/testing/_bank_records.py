@@ -33,7 +33,8 @@ from ._bank_query import (
     predicate,
 )
 from ._files import FileServer, not_found
-from ._responses import SERVED, TRACE_ID, encode, error_response, json_response
+from ._query import param_error_response
+from ._responses import SERVED, encode, json_response
 from ._transactions_data import OPS, ts_ms
 
 __all__ = ["BANK_RESOURCES", "BankRecords", "guarded"]
@@ -61,14 +62,7 @@ def guarded(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except ParamError as exc:
-            return error_response(
-                exc.status,
-                exc.code,
-                exc.detail,
-                request[TRACE_ID],
-                request.path,
-                parameter=exc.parameter,
-            )
+            return param_error_response(exc, request)
 
     return guarded
 

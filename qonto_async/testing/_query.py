@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import web
 from multidict import MultiMapping
 
 from ..models import (
@@ -22,6 +23,7 @@ from ..models import (
 )
 from ._data import Dataset
 from ._datagen import DAY, epoch_us
+from ._responses import TRACE_ID, error_response
 
 __all__ = ["LIST_SPECS", "ListQuery", "ParamError", "parse_list_query", "select"]
 
@@ -71,6 +73,13 @@ def _int_param(query: MultiMapping[str], name: str) -> int | None:
         return int(raw)
     except ValueError:
         raise ParamError(400, "bad_request", f"{name} must be an integer", name) from None
+
+
+def param_error_response(exc: ParamError, request: web.Request) -> web.Response:
+    """Qonto's error answer for a query parameter it refuses."""
+    return error_response(
+        exc.status, exc.code, exc.detail, request[TRACE_ID], request.path, parameter=exc.parameter
+    )
 
 
 def pagination(

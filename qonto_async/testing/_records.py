@@ -14,8 +14,8 @@ from multidict import MultiDict
 
 from ._data import Dataset
 from ._files import not_found
-from ._query import Filters, ParamError, parse_list_query, select
-from ._responses import SERVED, TRACE_ID, error_response, json_response
+from ._query import Filters, ParamError, param_error_response, parse_list_query, select
+from ._responses import SERVED, json_response
 
 __all__ = ["RESOURCES", "RecordServer"]
 
@@ -103,14 +103,7 @@ class RecordServer:
                     default_per_page=min(self._default_per_page, max_per_page),
                 )
             except ParamError as exc:
-                return error_response(
-                    exc.status,
-                    exc.code,
-                    exc.detail,
-                    request[TRACE_ID],
-                    request.path,
-                    parameter=exc.parameter,
-                )
+                return param_error_response(exc, request)
             indices = self._select(name, query.filters, query.sort)
             total, page, per_page = len(indices), query.page, query.per_page
             total_pages = math.ceil(total / per_page)

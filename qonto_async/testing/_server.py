@@ -14,9 +14,8 @@ import email.utils
 import hmac
 import random
 import socket
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import hdrs, web
@@ -54,6 +53,7 @@ from ._responses import (
 from ._routes import routes
 from ._stats import Stats
 from ._supplier_writes import SupplierWrites
+from ._threaded import serving_in_thread
 from ._validation import Invalid
 from ._webhooks import WebhookServer
 
@@ -213,26 +213,15 @@ class FakeQonto(RecordControls, WriteControls, CredentialControls):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    @contextlib.contextmanager
-    def running_in_thread(self, timeout: float = 10.0) -> Iterator[FakeQonto]:
+    def running_in_thread(
+        self, timeout: float = 10.0
+    ) -> contextlib.AbstractContextManager[FakeQonto]:
         """Serve from a private event loop in a background thread, for synchronous code
         (a CLI test, a sync test suite): ``with FakeQonto().running_in_thread() as fake:``.
 
         Set ``faults`` between requests, not while a request is in flight.
         """
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="fake-qonto", daemon=True)
-        thread.start()
-        try:
-            asyncio.run_coroutine_threadsafe(self.start(), loop).result(timeout)
-            try:
-                yield self
-            finally:
-                asyncio.run_coroutine_threadsafe(self.close(), loop).result(timeout)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout)
-            loop.close()
+        return serving_in_thread(self, timeout)
 
     @property
     def base_url(self) -> str:
